@@ -1,0 +1,115 @@
+"""The `pmkb` command: thin click wrappers over the domain modules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from .diagnostics import format_diagnostics, has_errors, summary_line
+from .project import Project, load_project
+from .scaffold import new_postmortem
+from .schema import schema_json
+
+config_option = click.option(
+    "-f",
+    "--config-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("mkdocs.yml"),
+    show_default=True,
+    help="The knowledge base's mkdocs.yml.",
+)
+
+
+def _project(config_file: Path) -> Project:
+    try:
+        return load_project(config_file)
+    except Exception as err:  # a broken mkdocs.yml: say so, no traceback
+        raise click.ClickException(f"{config_file}: cannot read the configuration: {err}") from err
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="postmortem-kb")
+def main() -> None:
+    """postmortem-kb: check, search and publish incident post-mortems."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@config_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="text for terminals, github for Actions annotations, json for tools.",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def check(paths: tuple[Path, ...], config_file: Path, output_format: str, strict: bool) -> None:
+    """Check post-mortems (default: the whole post-mortems folder) and report every problem."""
+    project = _project(config_file)
+    archive = project.load_archive(paths)
+    if archive.diagnostics or output_format == "json":
+        click.echo(format_diagnostics(archive.diagnostics, output_format))
+    if output_format == "text":
+        click.echo(summary_line(archive.diagnostics, archive.files_checked), err=True)
+    sys.exit(1 if has_errors(archive.diagnostics, strict=strict) else 0)
+
+
+@main.command()
+@click.argument("title")
+@click.option("--severity", required=True, help="One of the configured levels, e.g. SEV2.")
+@click.option(
+    "--date",
+    "date_",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The incident's start date (UTC); default today.",
+)
+@click.option("--services", default="", help="Comma-separated services.")
+@click.option("--tags", default="", help="Comma-separated failure modes.")
+@config_option
+def new(
+    title: str,
+    severity: str,
+    date_: dt.datetime | None,
+    services: str,
+    tags: str,
+    config_file: Path,
+) -> None:
+    """Write a new draft post-mortem from the template."""
+    project = _project(config_file)
+    if project.config.level(severity) is None:
+        raise click.BadParameter(
+            f"{severity!r} is not one of {', '.join(project.config.level_names)}",
+            param_hint="--severity",
+        )
+    date = date_.date() if date_ else dt.datetime.now(dt.UTC).date()
+    name, text = new_postmortem(
+        title,
+        severity=severity,
+        date=date,
+        services=_split(services),
+        tags=_split(tags),
+        config=project.config,
+    )
+    target = project.postmortems_dir / name
+    if target.exists():
+        raise click.ClickException(f"{target} already exists; not overwriting it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(str(target))
+
+
+def _split(values: str) -> list[str]:
+    return [value.strip() for value in values.split(",") if value.strip()]
+
+
+@main.command()
+@config_option
+def schema(config_file: Path) -> None:
+    """Print the front matter's JSON Schema (for editors' YAML validation)."""
+    click.echo(schema_json(_project(config_file).config), nl=False)

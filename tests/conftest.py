@@ -1,0 +1,79 @@
+"""Shared fixtures: a valid post-mortem, a project in a temp dir, and site builds."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+GOOD_NAME = "2024-11-15-payments-pool-exhaustion.md"
+RELATED_NAME = "2023-06-02-payments-db-failover.md"
+
+
+@pytest.fixture
+def good_text() -> str:
+    return (FIXTURES / GOOD_NAME).read_text(encoding="utf-8")
+
+
+def related_text(good: str) -> str:
+    """The good fixture, turned into the earlier incident it names in `related`."""
+    return (
+        good.replace("2024-11-15", "2023-06-02")
+        .replace("related: [2023-06-02-payments-db-failover]", "related: []")
+        .replace(
+            "Checkout errors after payments connection pool exhaustion",
+            "Payments database failover",
+        )
+    )
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """A knowledge base in tmp_path: mkdocs.yml, kb/ with a runbook, postmortems/ with files."""
+
+    def make(files: dict[str, str | bytes], mkdocs_extra: str = "") -> Path:
+        (tmp_path / "kb" / "runbooks").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "kb" / "index.md").write_text("# Home\n\nWelcome.\n", encoding="utf-8")
+        (tmp_path / "kb" / "runbooks" / "database-connection-saturation.md").write_text(
+            "# Database connection saturation\n\nSteps.\n", encoding="utf-8"
+        )
+        (tmp_path / "mkdocs.yml").write_text(
+            "site_name: Test KB\ndocs_dir: kb\ntheme:\n  name: material\n"
+            "plugins:\n  - search\n  - postmortems\n" + mkdocs_extra,
+            encoding="utf-8",
+        )
+        folder = tmp_path / "postmortems"
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir()
+        for name, content in files.items():
+            target = folder / name
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        return tmp_path
+
+    return make
+
+
+@pytest.fixture
+def good_project(make_project: Callable[..., Path], good_text: str) -> Path:
+    return make_project({GOOD_NAME: good_text, RELATED_NAME: related_text(good_text)})
+
+
+def build_site(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build --strict` in `project`, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
