@@ -271,3 +271,16 @@ def test_timeline_without_list_entries(tmp_path: Path, good_text: str) -> None:
         good_text[:start] + "Deploy at 14:02, alert at 14:09, fixed by 16:20.\n\n" + good_text[end:]
     )
     assert [(d.code, d.line) for d in check(tmp_path, text)] == [("PM303", 42)]
+
+
+def test_duplicate_ids_across_folders(tmp_path: Path, good_text: str) -> None:
+    for folder in ("2024", "archive"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / GOOD_NAME).write_text(good_text, encoding="utf-8")
+    files = sorted(tmp_path.rglob("*.md"))
+    archive = load_archive(
+        files, KBConfig(), root=tmp_path, runbook_ids=RUNBOOKS, today=TODAY, known_ids=KNOWN
+    )
+    [duplicate] = archive.diagnostics
+    assert (duplicate.code, duplicate.path) == ("PM603", f"archive/{GOOD_NAME}")
+    assert f"2024/{GOOD_NAME}" in duplicate.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from .blameless import blame_diagnostics
 from .body import Cell, Table, find_table, has_list_items, normalise_heading
@@ -52,7 +53,7 @@ def check_required_fields(pm: PostMortem, config: KBConfig, today: dt.date) -> I
         return
     data = pm.yaml.data if isinstance(pm.yaml.data, dict) else {}
     for location in REQUIRED_FIELDS:
-        parent = data
+        parent: Any = data
         for part in location[:-1]:
             parent = parent.get(part) if isinstance(parent, dict) else None
         if isinstance(parent, dict) and location[-1] not in parent:
@@ -165,7 +166,7 @@ def check_factor_categories(
 def check_sections(pm: PostMortem, config: KBConfig, today: dt.date) -> Iterator[Diagnostic]:
     order = _section_order(config)
     seen: dict[str, int] = {}
-    last_rank, last_name = -1, ""
+    last_rank, last_name = -1.0, ""
     for section in pm.body.sections:
         key = normalise_heading(section.name)
         if key not in order:
@@ -199,14 +200,14 @@ def check_sections(pm: PostMortem, config: KBConfig, today: dt.date) -> Iterator
     level = _completeness_level(pm)
     end_line = pm.body.line + len(pm.body.lines) - 1
     for name in config.required_sections:
-        section = pm.body.section(name)
-        if section is None:
+        required = pm.body.section(name)
+        if required is None:
             yield make(
                 pm.source_path, end_line, "PM201", f"section {name!r} is missing", level=level
             )
-        elif section.is_empty():
+        elif required.is_empty():
             yield make(
-                pm.source_path, section.line, "PM205", f"section {name!r} is empty", level=level
+                pm.source_path, required.line, "PM205", f"section {name!r} is empty", level=level
             )
 
 
