@@ -1,0 +1,429 @@
+"""How the site build scales with the number of post-mortems.
+
+    python benchmarks/build_scale.py N [N ...] [--runs K] [--seed S] [--keep DIR]
+                                     [--strict] [--profile FILE]
+
+For each N: writes N synthetic post-mortems (``synthetic.write_postmortems``) into a temp
+project made like the repository's (its ``mkdocs.yml``, ``overrides/`` and docs folder;
+``postmortems/`` replaced by the generated files; a stub page for any runbook the
+generator names that the docs folder lacks), runs ``mkdocs build`` in a child process
+``--runs`` times and reports:
+
+* build wall-clock seconds (median), seconds per HTML page and per post-mortem;
+* peak memory of the build (the child's max RSS, from ``os.wait4``'s rusage: the same
+  figure as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, but for that build only);
+* the largest HTML page and which it is, and separately the largest post-mortem page
+  (``postmortems/<id>/``), the largest index page (``incidents/...``) and the largest
+  other page (home, severity, runbooks...);
+* total site size, Material's ``search/search_index.json`` and any Pagefind folder.
+
+With several N it also prints the growth from the smallest to the largest N: the build-time
+ratio (linear growth: the ratio of the Ns; target 5,000/1,000 below 6) and how the largest
+post-mortem and "other" pages grew (target: no page grows with N except index pages, which
+paginate). A readable table goes to stdout, then one JSON line per N (and one for the
+growth), prefixed ``JSON``.
+
+``--profile FILE`` runs the (last) build of the largest N under ``cProfile`` and writes
+the stats to FILE (read them with ``python -m pstats FILE``); its timings are then not
+representative, so the profiled run is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from synthetic import write_postmortems
+
+REPO = Path(__file__).resolve().parent.parent
+MB = 1024 * 1024
+
+
+# --- the temp project ------------------------------------------------------------------------
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml even when it holds `!!python/name:` or `!ENV` tags."""
+
+
+def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_AnyTagLoader.add_multi_constructor("", _any_tag)
+
+
+def _plugin_options(config: dict[str, Any]) -> dict[str, Any]:
+    for entry in config.get("plugins") or []:
+        if isinstance(entry, dict) and "postmortems" in entry:
+            return dict(entry["postmortems"] or {})
+    return {}
+
+
+def snapshot_inputs(dest: Path) -> Path:
+    """Copy the repository's mkdocs.yml (and INHERIT), docs folder, overrides and hooks.
+
+    Taken once per invocation, so every N builds the same pages even while the repository's
+    content is being edited.
+    """
+    config_text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    config = yaml.load(config_text, Loader=_AnyTagLoader) or {}
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "mkdocs.yml").write_text(config_text, encoding="utf-8")
+    if "INHERIT" in config:
+        shutil.copy2(REPO / config["INHERIT"], dest / config["INHERIT"])
+    docs_dir = config.get("docs_dir", "docs")
+    if (REPO / docs_dir).is_dir():
+        shutil.copytree(REPO / docs_dir, dest / docs_dir)
+    else:
+        (dest / docs_dir).mkdir()
+        (dest / docs_dir / "index.md").write_text("# Home\n", encoding="utf-8")
+    custom_dir = (config.get("theme") or {}).get("custom_dir")
+    if custom_dir and (REPO / custom_dir).is_dir():
+        shutil.copytree(REPO / custom_dir, dest / custom_dir)
+    for hook in config.get("hooks") or []:
+        (dest / hook).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / hook, dest / hook)
+    return dest
+
+
+def make_project(root: Path, inputs: Path, n: int, seed: int) -> tuple[Path, list[str]]:
+    """A copy of `inputs` (see `snapshot_inputs`) with N synthetic post-mortems.
+
+    Returns the post-mortems folder and the runbooks for which a stub page was written.
+    """
+    shutil.copytree(inputs, root, dirs_exist_ok=True)
+    config = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_AnyTagLoader)
+    options = _plugin_options(config or {})
+    postmortems = root / options.get("postmortems_dir", "postmortems")
+    paths = write_postmortems(postmortems, n, seed)
+    docs_dir = (config or {}).get("docs_dir", "docs")
+    runbooks_dir = root / docs_dir / options.get("runbooks_dir", "runbooks")
+    return postmortems, _stub_missing_runbooks(paths, runbooks_dir)
+
+
+_RUNBOOKS_LINE = re.compile(r"^runbooks:\s*\[(.*)\]\s*$", re.MULTILINE)
+
+
+def _stub_missing_runbooks(paths: list[Path], runbooks_dir: Path) -> list[str]:
+    wanted: set[str] = set()
+    for path in paths:
+        front_matter = path.read_text(encoding="utf-8").split("\n---\n", 1)[0]
+        for match in _RUNBOOKS_LINE.finditer(front_matter):
+            wanted.update(x.strip().strip("'\"") for x in match.group(1).split(",") if x.strip())
+    missing = sorted(rb for rb in wanted if not (runbooks_dir / f"{rb}.md").exists())
+    runbooks_dir.mkdir(parents=True, exist_ok=True)
+    for runbook in missing:
+        title = runbook.replace("-", " ").capitalize()
+        (runbooks_dir / f"{runbook}.md").write_text(
+            f"# {title}\n\nA stub runbook written by the build benchmark.\n", encoding="utf-8"
+        )
+    return missing
+
+
+# --- one build -------------------------------------------------------------------------------
+
+
+@dataclass
+class Build:
+    seconds: float
+    mkdocs_seconds: float | None
+    peak_mb: float
+    warnings: int
+
+
+def run_build(project: Path, site: Path, *, strict: bool, profile: Path | None = None) -> Build:
+    """`mkdocs build` in a child process; wall time and that child's peak RSS."""
+    if site.exists():
+        shutil.rmtree(site)
+    command = [sys.executable]
+    if profile is not None:
+        command += ["-m", "cProfile", "-o", str(profile)]
+    command += ["-m", "mkdocs", "build", "-d", str(site)]
+    if strict:
+        command.append("--strict")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=project, stdout=log, stderr=log, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read()
+    if child.returncode != 0:
+        sys.exit(f"mkdocs build failed (exit {child.returncode}) in {project}:\n{output[-5000:]}")
+    reported = re.search(r"Documentation built in ([\d.]+) seconds", output)
+    return Build(
+        seconds=seconds,
+        mkdocs_seconds=float(reported.group(1)) if reported else None,
+        peak_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        warnings=output.count("WARNING"),
+    )
+
+
+# --- the built site --------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    path: str
+    bytes: int
+
+
+@dataclass
+class SiteSizes:
+    html_pages: int
+    total_bytes: int
+    largest: Page | None
+    largest_postmortem: Page | None
+    largest_index: Page | None
+    largest_other: Page | None
+    search_index_bytes: int | None
+    pagefind_bytes: int | None
+    pagefind_files: int | None
+
+
+def page_kind(path: str) -> str:
+    """`postmortem` (postmortems/...), `index` (incidents/...) or `other`."""
+    first = path.split("/", 1)[0]
+    return {"postmortems": "postmortem", "incidents": "index"}.get(first, "other")
+
+
+def measure_site(site: Path) -> SiteSizes:
+    total = 0
+    largest: dict[str, Page] = {}
+    pages = 0
+    pagefind_dirs: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(site):
+        here = Path(dirpath)
+        pagefind_dirs += [here / d for d in dirnames if d in ("pagefind", "_pagefind")]
+        for name in filenames:
+            size = (here / name).stat().st_size
+            total += size
+            if not name.endswith(".html") or name == "404.html":
+                continue
+            pages += 1
+            rel = (here / name).relative_to(site).as_posix()
+            for kind in ("all", page_kind(rel)):
+                if kind not in largest or size > largest[kind].bytes:
+                    largest[kind] = Page(rel, size)
+    search_index = site / "search" / "search_index.json"
+    pagefind_bytes = pagefind_files = None
+    if pagefind_dirs:
+        files = [f for d in pagefind_dirs for f in d.rglob("*") if f.is_file()]
+        pagefind_bytes, pagefind_files = sum(f.stat().st_size for f in files), len(files)
+    return SiteSizes(
+        html_pages=pages,
+        total_bytes=total,
+        largest=largest.get("all"),
+        largest_postmortem=largest.get("postmortem"),
+        largest_index=largest.get("index"),
+        largest_other=largest.get("other"),
+        search_index_bytes=search_index.stat().st_size if search_index.exists() else None,
+        pagefind_bytes=pagefind_bytes,
+        pagefind_files=pagefind_files,
+    )
+
+
+# --- a run for one N -------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    n: int
+    runs: int
+    seconds: float
+    seconds_all: list[float]
+    mkdocs_seconds: float | None
+    seconds_per_page: float
+    seconds_per_postmortem: float
+    peak_mb: float
+    warnings: int
+    stub_runbooks: list[str]
+    sizes: SiteSizes
+    profile: str | None = None
+    load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+def measure(
+    n: int,
+    inputs: Path,
+    *,
+    runs: int,
+    seed: int,
+    strict: bool,
+    keep: Path | None,
+    profile: Path | None,
+) -> Result:
+    with tempfile.TemporaryDirectory(prefix=f"pmkb-build-{n}-") as tmp:
+        project = Path(tmp) / "project"
+        _, stubs = make_project(project, inputs, n, seed)
+        site = project / "site-out"
+        builds = [run_build(project, site, strict=strict) for _ in range(runs)]
+        sizes = measure_site(site)
+        if keep is not None:
+            if keep.exists():
+                shutil.rmtree(keep)
+            shutil.copytree(site, keep)
+        if profile is not None:
+            run_build(project, project / "site-profile", strict=strict, profile=profile)
+    seconds = statistics.median(b.seconds for b in builds)
+    reported = [b.mkdocs_seconds for b in builds if b.mkdocs_seconds is not None]
+    return Result(
+        n=n,
+        runs=runs,
+        seconds=seconds,
+        seconds_all=[round(b.seconds, 3) for b in builds],
+        mkdocs_seconds=statistics.median(reported) if reported else None,
+        seconds_per_page=seconds / max(sizes.html_pages, 1),
+        seconds_per_postmortem=seconds / n if n else 0.0,
+        peak_mb=max(b.peak_mb for b in builds),
+        warnings=max(b.warnings for b in builds),
+        stub_runbooks=stubs,
+        sizes=sizes,
+        profile=str(profile) if profile else None,
+        load_average=os.getloadavg(),
+    )
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    if n >= MB:
+        return f"{n / MB:.1f} MB"
+    return f"{n / 1024:.1f} KB"
+
+
+def _page(page: Page | None) -> str:
+    return "-" if page is None else f"{_size(page.bytes)}  {page.path}"
+
+
+def print_table(results: list[Result]) -> None:
+    rows: list[tuple[str, ...]] = [("", *(f"N={r.n:,}" for r in results))]
+
+    def row(label: str, fn: Any) -> None:
+        rows.append((label, *(fn(r) for r in results)))
+
+    row("runs", lambda r: str(r.runs))
+    row("build (median wall s)", lambda r: f"{r.seconds:.2f}")
+    row("build (mkdocs' own s)", lambda r: f"{r.mkdocs_seconds:.2f}" if r.mkdocs_seconds else "-")
+    row("HTML pages", lambda r: f"{r.sizes.html_pages:,}")
+    row("ms per HTML page", lambda r: f"{r.seconds_per_page * 1000:.2f}")
+    row("ms per post-mortem", lambda r: f"{r.seconds_per_postmortem * 1000:.2f}")
+    row("peak memory", lambda r: f"{r.peak_mb:.0f} MB")
+    row("warnings", lambda r: str(r.warnings))
+    row("load average (1 min)", lambda r: f"{r.load_average[0]:.1f} on {os.cpu_count()} CPUs")
+    row("largest page", lambda r: _page(r.sizes.largest))
+    row("largest post-mortem", lambda r: _page(r.sizes.largest_postmortem))
+    row("largest index page", lambda r: _page(r.sizes.largest_index))
+    row("largest other page", lambda r: _page(r.sizes.largest_other))
+    row("site size", lambda r: _size(r.sizes.total_bytes))
+    row("search_index.json", lambda r: _size(r.sizes.search_index_bytes))
+    row(
+        "pagefind",
+        lambda r: (
+            "-"
+            if r.sizes.pagefind_bytes is None
+            else f"{_size(r.sizes.pagefind_bytes)} in {r.sizes.pagefind_files} files"
+        ),
+    )
+    row("stub runbooks", lambda r: ", ".join(r.stub_runbooks) or "-")
+    widths = [max(len(cells[i]) for cells in rows) for i in range(len(rows[0]))]
+    for cells in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
+
+
+def growth(results: list[Result]) -> dict[str, Any] | None:
+    """From the smallest to the largest N: time ratio and per-page size growth."""
+    if len(results) < 2:
+        return None
+    small, large = min(results, key=lambda r: r.n), max(results, key=lambda r: r.n)
+
+    def ratio(a: Page | None, b: Page | None) -> float | None:
+        return round(b.bytes / a.bytes, 3) if a and b else None
+
+    return {
+        "n_ratio": large.n / small.n,
+        "time_ratio": round(large.seconds / small.seconds, 3),
+        "time_target": "below 6 for 5,000/1,000 (linear: the N ratio)",
+        "seconds_per_postmortem_ratio": round(
+            large.seconds_per_postmortem / small.seconds_per_postmortem, 3
+        ),
+        "largest_postmortem_ratio": ratio(
+            small.sizes.largest_postmortem, large.sizes.largest_postmortem
+        ),
+        "largest_other_ratio": ratio(small.sizes.largest_other, large.sizes.largest_other),
+        "largest_index_ratio": ratio(small.sizes.largest_index, large.sizes.largest_index),
+        "peak_memory_ratio": round(large.peak_mb / small.peak_mb, 3),
+    }
+
+
+def print_growth(g: dict[str, Any], small: int, large: int) -> None:
+    print(f"\ngrowth N={small:,} -> N={large:,} (x{g['n_ratio']:g}):")
+    print(f"  build time x{g['time_ratio']}  (target below 6 for x5; linear = x{g['n_ratio']:g})")
+    print(f"  time per post-mortem x{g['seconds_per_postmortem_ratio']}  (linear = x1)")
+    print(f"  largest post-mortem page x{g['largest_postmortem_ratio']}  (target x1)")
+    print(f"  largest other page x{g['largest_other_ratio']}  (target x1)")
+    print(f"  largest index page x{g['largest_index_ratio']}  (paginated: should stay bounded)")
+    print(f"  peak memory x{g['peak_memory_ratio']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, nargs="+", help="number(s) of post-mortems")
+    parser.add_argument("--runs", type=int, default=1, help="builds per N; the median is kept")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path, help="copy the built site here (the last N's)")
+    parser.add_argument("--strict", action="store_true", help="build with --strict")
+    parser.add_argument("--profile", type=Path, help="cProfile stats of the largest N's build")
+    args = parser.parse_args(argv)
+
+    ns = sorted(set(args.n))
+    results = []
+    with tempfile.TemporaryDirectory(prefix="pmkb-inputs-") as tmp:
+        inputs = snapshot_inputs(Path(tmp) / "inputs")
+        for n in ns:
+            print(f"N={n:,}: generating and building ({args.runs} run(s))...", file=sys.stderr)
+            results.append(
+                measure(
+                    n,
+                    inputs,
+                    runs=args.runs,
+                    seed=args.seed,
+                    strict=args.strict,
+                    keep=args.keep if n == ns[-1] else None,
+                    profile=args.profile if n == ns[-1] else None,
+                )
+            )
+    print_table(results)
+    g = growth(results)
+    if g is not None:
+        print_growth(g, ns[0], ns[-1])
+    for result in results:
+        print("JSON " + json.dumps(asdict(result), sort_keys=True))
+    if g is not None:
+        print("JSON " + json.dumps({"growth": g}, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
