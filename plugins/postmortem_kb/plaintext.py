@@ -1,0 +1,44 @@
+"""Markdown to plain text, for search and similarity: words people read, not markup.
+
+Whoosh and TF-IDF would otherwise index tokens like `**19` or `](../runbooks`. This is
+deliberately simple (line-based regexes, no Markdown renderer): it runs on every
+post-mortem at every build and must stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_ADMONITION = re.compile(r"^\s*(!!!|\?\?\?\+?)\s*\w+(\s+\"[^\"]*\")?\s*$")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\[[^\]]*\]")
+_REFERENCE_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s+\S+.*$")
+_LINE_PREFIX = re.compile(r"^\s*(#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)+")
+# Emphasis and code markers that wrap text; `max_connections` keeps its underscore.
+_EMPHASIS = re.compile(r"(\*\*|__|~~|\*|`)(?=\S)(.+?)(?<=\S)\1|(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
+_WHITESPACE = re.compile(r"[ \t]+")
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text with one line per source line of prose; code blocks keep their content."""
+    text = _HTML_COMMENT.sub(" ", markdown)
+    lines = []
+    for line in text.split("\n"):
+        if _FENCE.match(line) or _TABLE_SEPARATOR.match(line) or _ADMONITION.match(line):
+            continue
+        if _REFERENCE_DEFINITION.match(line):
+            continue
+        line = _IMAGE.sub(r"\1", line)
+        line = _LINK.sub(lambda m: m.group(1) or m.group(2), line)
+        line = _HTML_TAG.sub(" ", line)
+        line = _LINE_PREFIX.sub("", line)
+        line = line.replace("|", " ")
+        line = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", line)
+        line = _WHITESPACE.sub(" ", line).strip()
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
