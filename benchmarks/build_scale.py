@@ -9,7 +9,8 @@ project made like the repository's (its ``mkdocs.yml``, ``overrides/`` and docs 
 generator names that the docs folder lacks), runs ``mkdocs build`` in a child process
 ``--runs`` times and reports:
 
-* build wall-clock seconds (median), seconds per HTML page and per post-mortem;
+* build wall-clock seconds (median), seconds per HTML page and per post-mortem, and the
+  build's CPU seconds (user + system; steadier than wall time on a shared machine);
 * peak memory of the build (the child's max RSS, from ``os.wait4``'s rusage: the same
   figure as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, but for that build only);
 * the largest HTML page and which it is, and separately the largest post-mortem page
@@ -143,6 +144,7 @@ def _stub_missing_runbooks(paths: list[Path], runbooks_dir: Path) -> list[str]:
 @dataclass
 class Build:
     seconds: float
+    cpu_seconds: float
     mkdocs_seconds: float | None
     peak_mb: float
     warnings: int
@@ -172,6 +174,7 @@ def run_build(project: Path, site: Path, *, strict: bool, profile: Path | None =
     reported = re.search(r"Documentation built in ([\d.]+) seconds", output)
     return Build(
         seconds=seconds,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
         mkdocs_seconds=float(reported.group(1)) if reported else None,
         peak_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
         warnings=output.count("WARNING"),
@@ -251,6 +254,7 @@ class Result:
     runs: int
     seconds: float
     seconds_all: list[float]
+    cpu_seconds: float
     mkdocs_seconds: float | None
     seconds_per_page: float
     seconds_per_postmortem: float
@@ -291,6 +295,7 @@ def measure(
         runs=runs,
         seconds=seconds,
         seconds_all=[round(b.seconds, 3) for b in builds],
+        cpu_seconds=statistics.median(b.cpu_seconds for b in builds),
         mkdocs_seconds=statistics.median(reported) if reported else None,
         seconds_per_page=seconds / max(sizes.html_pages, 1),
         seconds_per_postmortem=seconds / n if n else 0.0,
@@ -326,6 +331,7 @@ def print_table(results: list[Result]) -> None:
 
     row("runs", lambda r: str(r.runs))
     row("build (median wall s)", lambda r: f"{r.seconds:.2f}")
+    row("build (median CPU s)", lambda r: f"{r.cpu_seconds:.2f}")
     row("build (mkdocs' own s)", lambda r: f"{r.mkdocs_seconds:.2f}" if r.mkdocs_seconds else "-")
     row("HTML pages", lambda r: f"{r.sizes.html_pages:,}")
     row("ms per HTML page", lambda r: f"{r.seconds_per_page * 1000:.2f}")
@@ -366,6 +372,7 @@ def growth(results: list[Result]) -> dict[str, Any] | None:
         "n_ratio": large.n / small.n,
         "time_ratio": round(large.seconds / small.seconds, 3),
         "time_target": "below 6 for 5,000/1,000 (linear: the N ratio)",
+        "cpu_time_ratio": round(large.cpu_seconds / small.cpu_seconds, 3),
         "seconds_per_postmortem_ratio": round(
             large.seconds_per_postmortem / small.seconds_per_postmortem, 3
         ),
@@ -381,6 +388,7 @@ def growth(results: list[Result]) -> dict[str, Any] | None:
 def print_growth(g: dict[str, Any], small: int, large: int) -> None:
     print(f"\ngrowth N={small:,} -> N={large:,} (x{g['n_ratio']:g}):")
     print(f"  build time x{g['time_ratio']}  (target below 6 for x5; linear = x{g['n_ratio']:g})")
+    print(f"  build CPU time x{g['cpu_time_ratio']}  (steadier than wall time on a busy machine)")
     print(f"  time per post-mortem x{g['seconds_per_postmortem_ratio']}  (linear = x1)")
     print(f"  largest post-mortem page x{g['largest_postmortem_ratio']}  (target x1)")
     print(f"  largest other page x{g['largest_other_ratio']}  (target x1)")
