@@ -1,29 +1,41 @@
 """The `postmortems` MkDocs plugin: thin hooks over the domain modules.
 
-The hooks say *when*; `Project`, `Archive` and the checks say *what*. Settings are
-validated by the same pydantic model the CLI uses (`KBConfig`).
+The hooks say *when*; `Project`, `Archive`, the checks and `KBSite` (the generated pages,
+the page headers, the runbook backlinks) say *what*. Settings are validated by the same
+pydantic model the CLI uses (`KBConfig`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, get_plugin_logger
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+from mkdocs.utils.templates import TemplateContext
 from pydantic import ValidationError
 
 from .archive import Archive
 from .config import KBConfig
 from .diagnostics import Diagnostic
+from .index_pages import GeneratedPage
+from .kb_site import KBSite, runbook_uris
+from .listings import POSTMORTEMS_URI
 from .project import Project
 
 log = get_plugin_logger("postmortems")
 
-POSTMORTEMS_URI = "postmortems"
+STYLESHEET = Path(__file__).parent / "assets" / "pmkb.css"
+STYLESHEET_URI = "assets/pmkb/pmkb.css"
+NOT_IN_NAV = InclusionLevel.NOT_IN_NAV
 
 
 class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
@@ -34,6 +46,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self.kb_config = KBConfig()
         self.project: Project | None = None
         self.archive: Archive | None = None
+        self.site: KBSite | None = None
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -50,20 +63,70 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         return [], []
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Once per build, first: locate the project, and add the plugin's stylesheet (badges,
+        header, tables, the `internal` admonition) to `extra_css` so every KB gets it."""
         root = Path(config.config_file_path).resolve().parent
         self.project = Project(root, self.kb_config, Path(config.docs_dir).resolve())
+        if STYLESHEET_URI not in config.extra_css:
+            config.extra_css.append(STYLESHEET_URI)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        """Load and check the archive, then add each post-mortem to the site's files."""
+        """Once per build, before the nav is built (so mkdocs.yml's nav can name generated
+        pages): load and check the archive, then add each post-mortem, the generated index
+        and severity pages, and the stylesheet to the site's files.
+
+        Post-mortems and the pages past the first of a listing are `NOT_IN_NAV`: in the nav,
+        every page would carry the whole archive, and MkDocs would list each one as omitted.
+        """
         assert self.project is not None
-        self.archive = self.project.load_archive()
+        today = dt.datetime.now(dt.UTC).date()
+        self.archive = self.project.load_archive(today=today)
         _report(self.archive.diagnostics)
         for pm in self.archive.postmortems:
+            uri = f"{POSTMORTEMS_URI}/{pm.id}.md"
             files.append(
-                File.generated(config, f"{POSTMORTEMS_URI}/{pm.id}.md", abs_src_path=str(pm.path))
+                File.generated(config, uri, abs_src_path=str(pm.path), inclusion=NOT_IN_NAV)
             )
+        runbooks = runbook_uris(
+            (f.src_uri for f in files.documentation_pages()), self.kb_config.runbooks_dir
+        )
+        self.site = KBSite(
+            self.archive.newest_first(), self.kb_config, runbook_uris=runbooks, today=today
+        )
+        for page in self.site.generated_pages():
+            _add_page(files, config, page)
+        files.append(
+            File.generated(
+                config, STYLESHEET_URI, abs_src_path=str(STYLESHEET), inclusion=NOT_IN_NAV
+            )
+        )
         return files
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        """Once per build, before any page renders: add the `pmkb_page` filter, which turns a
+        source path (how the header data links pages) into that page, for its URL and title."""
+        env.filters["pmkb_page"] = _page_of(files)
+        return env
+
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        """For each page, before its Markdown is rendered: fill in the home page's
+        `<!-- pmkb:... -->` markers and append a runbook's "Incidents that used this
+        runbook", so their links are checked like any other."""
+        if self.site is None:
+            return markdown
+        return self.site.page_markdown(markdown, page.file.src_uri)
+
+    def on_page_context(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        """For each page, before its template renders: hand a post-mortem's header and footer
+        data (`page_header.PostMortemHeader`) to the theme override as `pmkb_postmortem`."""
+        header = self.site.header(page.file.src_uri) if self.site else None
+        context["pmkb_postmortem"] = header  # type: ignore[typeddict-unknown-key]
+        return context
 
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
@@ -71,6 +134,23 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         if self.project is not None:
             server.watch(str(self.project.postmortems_dir))
         return server
+
+
+def _add_page(files: Files, config: MkDocsConfig, page: GeneratedPage) -> None:
+    """Add a generated page, unless the docs already have a page at its path (theirs wins)."""
+    if files.get_file_from_path(page.src_uri) is not None:
+        log.warning(f"{page.src_uri} exists in the docs, so the generated page is not added")
+        return
+    inclusion = InclusionLevel.UNDEFINED if page.in_nav else NOT_IN_NAV
+    files.append(File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion))
+
+
+def _page_of(files: Files) -> Callable[[str | None], Page | None]:
+    def page(src_uri: str | None) -> Page | None:
+        file = files.get_file_from_path(src_uri) if src_uri else None
+        return file.page if file is not None else None
+
+    return page
 
 
 def _report(diagnostics: list[Diagnostic]) -> None:

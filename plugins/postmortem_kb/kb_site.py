@@ -1,0 +1,91 @@
+"""The knowledge-base site of one build: what the plugin adds around the files.
+
+`KBSite` is computed once per build from the archive. It answers the plugin's three
+questions, without knowing MkDocs:
+
+- which pages to generate (`generated_pages`: listings, overviews, severity levels);
+- what a page's Markdown becomes (`page_markdown`: the home page's markers are filled in, a
+  runbook gets the incidents that used it);
+- what header a post-mortem page shows (`header`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+from .config import KBConfig
+from .index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, IndexPages
+from .listings import ActionSummary, Listings, action_summary, build_listings, postmortem_uri
+from .model import PostMortem
+from .page_header import PostMortemHeader, build_header
+
+IGNORED_RUNBOOK_STEMS = ("index", "README")
+
+
+class KBSite:
+    def __init__(
+        self,
+        incidents: Sequence[PostMortem],
+        config: KBConfig,
+        *,
+        runbook_uris: dict[str, str],
+        today: dt.date,
+    ) -> None:
+        """`incidents` newest first; `runbook_uris` maps runbook ids to their source paths."""
+        self.config = config
+        self.today = today
+        self.runbook_uris = runbook_uris
+        self.listings: Listings = build_listings(incidents, config)
+        self.index_pages = IndexPages(self.listings, config, runbook_uris)
+        self._runbook_ids = {uri: rid for rid, uri in runbook_uris.items()}
+        self._postmortems = {postmortem_uri(pm.id): pm for pm in incidents}
+        self._headers: dict[str, PostMortemHeader] = {}
+
+    def generated_pages(self) -> list[GeneratedPage]:
+        return list(self.index_pages.pages())
+
+    def header(self, src_uri: str) -> PostMortemHeader | None:
+        """The header of the post-mortem page at `src_uri`; None for any other page."""
+        pm = self._postmortems.get(src_uri)
+        if pm is None:
+            return None
+        if src_uri not in self._headers:
+            self._headers[src_uri] = build_header(pm, self.config, self.listings, self.runbook_uris)
+        return self._headers[src_uri]
+
+    def page_markdown(self, markdown: str, src_uri: str) -> str:
+        """`markdown` of the page at `src_uri`, with the home markers filled in and, on a
+        runbook, the incidents that used it appended."""
+        if RECENT_MARKER in markdown:
+            markdown = markdown.replace(RECENT_MARKER, self.index_pages.recent_incidents(src_uri))
+        if OPEN_ACTIONS_MARKER in markdown:
+            markdown = markdown.replace(
+                OPEN_ACTIONS_MARKER, self.index_pages.open_actions(self.action_summary)
+            )
+        runbook = self._runbook_ids.get(src_uri)
+        if runbook is not None:
+            backlinks = self.index_pages.runbook_backlinks(runbook, src_uri)
+            markdown = f"{markdown.rstrip()}\n\n{backlinks}"
+        return markdown
+
+    @cached_property
+    def action_summary(self) -> ActionSummary:
+        """Open and overdue action items as of the build date."""
+        return action_summary(self.listings.incidents, self.today)
+
+
+def runbook_uris(src_uris: Iterable[str], runbooks_dir: str) -> dict[str, str]:
+    """Runbook id (the file stem) -> source path, for the Markdown pages under `runbooks_dir`
+    (relative to docs_dir); `index.md` and `README.md` are not runbooks."""
+    prefix = runbooks_dir.strip("/") + "/"
+    found: dict[str, str] = {}
+    for uri in sorted(src_uris):
+        if not uri.startswith(prefix) or not uri.endswith(".md"):
+            continue
+        stem = posixpath.splitext(posixpath.basename(uri))[0]
+        if stem not in IGNORED_RUNBOOK_STEMS:
+            found.setdefault(stem, uri)
+    return found
