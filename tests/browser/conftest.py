@@ -237,11 +237,18 @@ def page_links(page: Any) -> list[str]:
     return urls
 
 
-def broken_links(page: Any, urls: list[str] | None = None) -> dict[str, int]:
-    """Links (default: all of the page's own) that do not answer 200, with their status."""
-    broken: dict[str, int] = {}
+def broken_links(page: Any, urls: list[str] | None = None) -> dict[str, int | str]:
+    """Links (default: all of the page's own) that do not answer 200 (after redirects), with
+    their status or the request's error. Fetched with the page's request context."""
+    from playwright.sync_api import Error
+
+    broken: dict[str, int | str] = {}
     for url in page_links(page) if urls is None else urls:
-        response = page.request.get(url, max_redirects=5)
+        try:
+            response = page.request.get(url, max_redirects=5)
+        except Error as err:
+            broken[url] = err.message.splitlines()[0]
+            continue
         if response.status != 200:
             broken[url] = response.status
     return broken
