@@ -15,8 +15,8 @@ Fixtures (see /work/shared/BROWSER-TESTS.md for why they look like this):
   ``site.new_page(browser)`` opens a page whose relative URLs resolve on that site.
 
 Helpers: ``page_links(page)`` lists the page's own links (absolute URLs, no fragments);
-``broken_links(page, urls)`` fetches them with the page's request context and returns
-those that do not answer 200.
+``broken_links(page, urls)`` fetches them (each URL once per served site) with the page's
+request context and returns those that do not answer 200.
 
 Every test in this folder is marked ``browser``: ``pytest -m "not browser"`` leaves them out.
 """
@@ -150,6 +150,8 @@ class ServedSite:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        for url in [u for u in _LINK_STATUS if u.startswith(self.url)]:
+            del _LINK_STATUS[url]
 
 
 def serve_directory(root: Path) -> ServedSite:
@@ -244,11 +246,16 @@ def broken_links(page: Any, urls: list[str] | None = None) -> dict[str, int | st
 
     broken: dict[str, int | str] = {}
     for url in page_links(page) if urls is None else urls:
-        try:
-            response = page.request.get(url, max_redirects=5)
-        except Error as err:
-            broken[url] = err.message.splitlines()[0]
-            continue
-        if response.status != 200:
-            broken[url] = response.status
+        if url not in _LINK_STATUS:
+            try:
+                _LINK_STATUS[url] = page.request.get(url, max_redirects=5).status
+            except Error as err:
+                _LINK_STATUS[url] = err.message.splitlines()[0]
+        if _LINK_STATUS[url] != 200:
+            broken[url] = _LINK_STATUS[url]
     return broken
+
+
+# The sites are static while served, so each URL is fetched once; a site forgets its URLs
+# when it stops (a later site may get the same port).
+_LINK_STATUS: dict[str, int | str] = {}
