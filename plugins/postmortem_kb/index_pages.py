@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .config import KBConfig
@@ -136,29 +136,33 @@ class IndexPages:
 
     def all_incidents(self) -> Iterator[GeneratedPage]:
         incidents = self.listings.incidents
-        browse = " · ".join(
-            f"[{escape(group.noun.lower())}]({relative(all_incidents_uri(), group_uri(key))})"
-            for key, group in self.listings.groups.items()
-        )
-        lead = (
-            f"{plural(len(incidents), 'incident')}, newest first. "
-            f"Browse by {browse}; what the levels mean: "
-            f"[severity levels]({relative(all_incidents_uri(), SEVERITY_PAGE_URI)})."
-        )
+
+        def lead(here: str) -> str:
+            browse = " · ".join(
+                f"[{escape(group.noun.lower())}]({relative(here, group_uri(key))})"
+                for key, group in self.listings.groups.items()
+            )
+            return (
+                f"{plural(len(incidents), 'incident')}, newest first. "
+                f"Browse by {browse}; what the levels mean: "
+                f"[severity levels]({relative(here, SEVERITY_PAGE_URI)})."
+            )
+
         yield from self._paged(all_incidents_uri(), "All incidents", lead, incidents, in_nav=True)
 
     def group_overview(self, group: Group) -> Iterator[GeneratedPage]:
         base = group_uri(group.key)
-        incidents = self.listings.incidents
-        lead = (
-            f"{plural(len(group.values), group.noun.lower())}, "
-            f"{plural(len(incidents), 'incident')} in all. An incident counts once for each "
-            f"{group.noun.lower()} it lists. [All incidents]({relative(base, all_incidents_uri())})."
-        )
+        noun = group.noun.lower()
         pages = paginate(group.values, self.page_size)
         for number, values in enumerate(pages, start=1):
             here = paged_uri(base, number)
             title = group.title if number == 1 else f"{group.title} (page {number})"
+            lead = (
+                f"{plural(len(group.values), noun)}, "
+                f"{plural(len(self.listings.incidents), 'incident')} in all. An incident "
+                f"counts once for each {noun} it lists. "
+                f"[All incidents]({relative(here, all_incidents_uri())})."
+            )
             lines = _listing(title, lead)
             lines += self._pager(base, number, len(pages))
             lines += self._overview_table(group, values, here)
@@ -166,16 +170,18 @@ class IndexPages:
             yield GeneratedPage(here, title, "\n".join(lines) + "\n", in_nav=number == 1)
 
     def group_value(self, group: Group, value: GroupValue) -> Iterator[GeneratedPage]:
-        base = value_uri(group.key, value.slug)
         wording = _WORDING.get(group.key, _DEFAULT_WORDING)
+
+        def lead(here: str) -> str:
+            return (
+                f"{wording.lead.format(name=self._value_label(group, value, here))} "
+                f"{plural(value.count, 'incident')}. "
+                f"[{escape(group.title)}]({relative(here, group_uri(group.key))}) · "
+                f"[All incidents]({relative(here, all_incidents_uri())})"
+            )
+
         title = wording.title.format(name=value.name)
-        lead = wording.lead.format(name=self._value_label(group, value, base))
-        up = (
-            f"{plural(value.count, 'incident')}. "
-            f"[{escape(group.title)}]({relative(base, group_uri(group.key))}) · "
-            f"[All incidents]({relative(base, all_incidents_uri())})"
-        )
-        yield from self._paged(base, title, f"{lead} {up}", value.incidents)
+        yield from self._paged(value_uri(group.key, value.slug), title, lead, value.incidents)
 
     def severity_page(self) -> GeneratedPage:
         here = SEVERITY_PAGE_URI
@@ -190,16 +196,16 @@ class IndexPages:
             "",
         ]
         for level in self.config.severity_levels:
-            value = severity.value(level.name)
-            count = value.count if value else 0
-            lines += [f"## {escape(level.name)}", ""]
-            link = (
-                f"[{plural(count, 'incident')}]"
-                f"({relative(here, value_uri('severity', value.slug))})"
-                if value
-                else plural(count, "incident")
-            )
-            lines += [f"{badge(self.config, level.name).html()} {link}", ""]
+            value = severity.value(level.name)  # every configured level has a page, even at 0
+            assert value is not None
+            target = relative(here, value_uri("severity", value.slug))
+            incidents = f"{plural(value.count, 'incident')} rated {escape(level.name)}"
+            lines += [
+                f"## {badge(self.config, level.name).html()}",
+                "",
+                f"[{incidents}]({target})",
+                "",
+            ]
             facts = [
                 ("Meaning", level.meaning),
                 ("Paging", level.paging),
@@ -253,7 +259,7 @@ class IndexPages:
         self,
         base: str,
         title: str,
-        lead: str,
+        lead: Callable[[str], str],  # the lead paragraph of the page at a source path
         incidents: Sequence[PostMortem],
         *,
         in_nav: bool = False,
@@ -262,7 +268,7 @@ class IndexPages:
         for number, rows in enumerate(pages, start=1):
             here = paged_uri(base, number)
             page_title = title if number == 1 else f"{title} (page {number})"
-            lines = _listing(page_title, lead)
+            lines = _listing(page_title, lead(here))
             lines += self._pager(base, number, len(pages))
             if rows:
                 lines += self._incident_table(rows, here)

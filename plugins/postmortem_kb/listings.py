@@ -85,11 +85,15 @@ def slugify(name: str) -> str:
 
 
 def unique_slugs(names: Iterable[str]) -> dict[str, str]:
-    """A slug for each name, unique among them: on a clash, the name that sorts later gets
-    `-2`, `-3`... ("Payments API" and "payments-api" both slug to "payments-api")."""
-    slugs: dict[str, str] = {}
-    taken: set[str] = set()
-    for name in sorted(set(names)):
+    """A slug for each name, unique among them. A name that is already a slug keeps it; on
+    a clash, the other names get `-2`, `-3`... in sorted order ("payments-api" keeps
+    "payments-api", then "Payments API" becomes "payments-api-2")."""
+    unique = sorted(set(names))
+    slugs = {name: name for name in unique if slugify(name) == name}
+    taken = set(slugs.values())
+    for name in unique:
+        if name in slugs:
+            continue
         base = slug = slugify(name)
         number = 1
         while slug in taken:
