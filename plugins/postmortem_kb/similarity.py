@@ -45,15 +45,18 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
 from scipy import sparse
 
 TITLE_WEIGHT = 2
-MAX_TERMS = 60
+MAX_TERMS = 120
 REASON_WORDS = 5
 CHUNK_CELLS = 4_000_000
+MAX_DF = 0.2
+MAX_DF_MIN_COUNT = 20
 
 _STOP_WORDS = """
     a about above after again against all also am an and any are as at be because been before
@@ -164,6 +167,7 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=4096)  # descriptions recur; reasons look them up once per pair
 def normalise_factor(description: str) -> str:
     """The key under which two factor descriptions count as the same factor."""
     return _NON_WORD.sub(" ", description.lower()).strip()
@@ -250,9 +254,13 @@ class _Block:
         cls, counts: sparse.csr_array, terms: tuple[str, ...], max_terms: int | None
     ) -> _Block:
         n = counts.shape[0]
-        idf = _idf(np.bincount(counts.indices, minlength=len(terms)).astype(np.float64), n)
+        df = np.bincount(counts.indices, minlength=len(terms)).astype(np.float64)
+        idf = _idf(df, n)
+        if max_terms is not None:
+            idf[df > max(MAX_DF * n, MAX_DF_MIN_COUNT)] = 0.0
         data = (1.0 + np.log(counts.data)) * idf[counts.indices]
         matrix = sparse.csr_array((data, counts.indices, counts.indptr), shape=counts.shape)
+        matrix.eliminate_zeros()
         if max_terms is not None:
             matrix = _keep_heaviest(matrix, max_terms)
         columns = dict(zip(terms, range(len(terms)), strict=True))
@@ -269,6 +277,7 @@ class _Block:
                 t,
             )
             for t, count in row.items()
+            if t not in self.columns or self.idf[self.columns[t]] > 0
         )[: self.max_terms]
         norm = math.sqrt(sum(w * w for w, _ in weighted)) or 1.0
         seen = sorted((self.columns[t], -w / norm) for w, t in weighted if t in self.columns)
