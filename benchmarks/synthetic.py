@@ -20,7 +20,7 @@ import argparse
 import json
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -1183,18 +1183,19 @@ _WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_NUMBERS: dict[str, Callable[[random.Random], str]] = {
-    "n": lambda rng: str(rng.randint(2, 64)),
-    "pct": lambda rng: str(rng.randint(3, 97)),
-    "ms": lambda rng: str(rng.randint(120, 9500)),
-    "secs": lambda rng: str(rng.randint(5, 300)),
-    "mins": lambda rng: str(rng.randint(3, 90)),
-    "hours": lambda rng: str(rng.randint(2, 30)),
-    "big": lambda rng: f"{rng.randint(12, 980) * 1000:,}",
-    "deploy": lambda rng: f"v{rng.randint(1, 9)}.{rng.randint(0, 40)}.{rng.randint(0, 20)}",
-    "region": lambda rng: rng.choice(REGIONS),
-    "handle": lambda rng: rng.choice(HANDLES),
+_NUMBERS: dict[str, tuple[str, ...]] = {
+    "n": tuple(str(i) for i in range(2, 65)),
+    "pct": tuple(str(i) for i in range(3, 98)),
+    "ms": tuple(str(i) for i in range(120, 9501)),
+    "secs": tuple(str(i) for i in range(5, 301)),
+    "mins": tuple(str(i) for i in range(3, 91)),
+    "hours": tuple(str(i) for i in range(2, 31)),
+    "big": tuple(f"{i * 1000:,}" for i in range(12, 981)),
+    "deploy": tuple(f"v{a}.{b}.{c}" for a in range(1, 10) for b in range(41) for c in range(21)),
+    "region": REGIONS,
+    "handle": HANDLES,
 }
+_SLOT_VALUES = {**_WORDS, **_NUMBERS}
 
 
 class _Slots(dict):
@@ -1205,9 +1206,8 @@ class _Slots(dict):
         self.rng = rng
 
     def __missing__(self, key: str) -> str:
-        if key in _NUMBERS:
-            return _NUMBERS[key](self.rng)
-        return self.rng.choice(_WORDS[key])
+        values = _SLOT_VALUES[key]
+        return values[int(self.rng.random() * len(values))]  # rng.choice, 3x faster
 
 
 _TRIGGERS = _phrases(

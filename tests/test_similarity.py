@@ -170,6 +170,16 @@ def test_words_are_terms_both_incidents_contain() -> None:
     assert {"consumer", "lag", "rebalance", "orders", "topic"} & set(words)
 
 
+def test_words_in_most_incidents_of_a_large_archive_are_boilerplate() -> None:
+    topics = ("disk full on the database", "certificate expired at the edge", "kafka lag")
+    archive = [profile(f"inc-{i:02d}", f"Incident report: {topics[i % 3]}") for i in range(60)]
+    result = SimilarityIndex.build(archive).top_k(k=3)
+    words = {w for hits in result.values() for s in hits for r in s.reasons for w in r.items}
+    assert "report" not in words and "incident" not in words  # in all 60: weight 0
+    assert {"disk", "certificate", "kafka"} <= words
+    assert [s.id for s in result["inc-00"]] == ["inc-03", "inc-06", "inc-09"]  # ties: by id
+
+
 def test_describe_formats_reasons_in_order() -> None:
     similar = Similar(
         "x",

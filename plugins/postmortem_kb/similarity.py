@@ -19,15 +19,20 @@ idf stays positive in tiny archives (two incidents sharing a service still score
 to 0 for features every incident has, so boilerplate words fade out. A block an incident
 lacks (no services, say) is a zero vector and contributes nothing.
 
-* text: terms of the title (counted ``TITLE_WEIGHT`` extra times) and the text; see
-  `tokenize`. Each incident keeps only its ``max_terms`` heaviest terms before
-  normalising: the few high-idf terms carry the similarity, and dropping the long tail of
-  near-zero common words keeps the sparse product cheap (its cost is the sum of df² over
-  terms).
+* text: terms of the title (each counted ``TITLE_WEIGHT`` times) and of the text; see
+  `tokenize`. Two cuts keep the sparse product cheap, its cost being the sum over terms of
+  df², while leaving the high-idf terms that carry the similarity:
+  - boilerplate: a term in more than ``MAX_DF`` (20%) of the incidents, and in more than
+    ``MAX_DF_MIN_COUNT`` of them (so small archives keep all their words), weighs 0; its
+    idf would be below ln 5 anyway;
+  - each incident keeps only its ``max_terms`` (default 120) heaviest terms before
+    normalising.
 * services, tags, factor categories: the labels themselves.
 * factors: contributing-factor descriptions, normalised (lowercase, punctuation and spacing
   collapsed), so the same recurring factor matches across incidents.
 
+Vectorising has no Python loop over tokens: raw tokens are counted per document in C, and
+one sparse product with a tokens × terms matrix maps each distinct token to its terms.
 Blocks are scaled by sqrt(w) and stacked into one CSR matrix ``X``; all pair scores are
 ``X @ X.T``, computed in row chunks so memory stays at about ``CHUNK_CELLS`` floats, and each
 row's top k is taken with ``numpy.argpartition``. Ties are broken by id so results are
@@ -253,6 +258,7 @@ class _Block:
     def build(
         cls, counts: sparse.csr_array, terms: tuple[str, ...], max_terms: int | None
     ) -> _Block:
+        """Weigh ``counts``; with ``max_terms`` (text), drop boilerplate and prune each row."""
         n = counts.shape[0]
         df = np.bincount(counts.indices, minlength=len(terms)).astype(np.float64)
         idf = _idf(df, n)
@@ -267,20 +273,21 @@ class _Block:
         return cls(terms, columns, idf, _normalise_rows(matrix), max_terms)
 
     def transform(self, row: Mapping[str, float]) -> sparse.csr_array:
-        """A new document's row; unseen terms count in its norm but match nothing."""
+        """A new document's row, weighted and pruned as at build time.
+
+        Terms the index has never seen get the idf of df = 0: they count in the document's
+        norm (a draft full of new words is not very similar to anything) but match nothing.
+        """
         unseen_idf = float(_idf(np.zeros(1), self.matrix.shape[0])[0])
-        weighted = sorted(
-            (
-                -(1.0 + math.log(count)) * float(self.idf[self.columns[t]])
-                if t in self.columns
-                else -(1.0 + math.log(count)) * unseen_idf,
-                t,
-            )
-            for t, count in row.items()
-            if t not in self.columns or self.idf[self.columns[t]] > 0
-        )[: self.max_terms]
-        norm = math.sqrt(sum(w * w for w, _ in weighted)) or 1.0
-        seen = sorted((self.columns[t], -w / norm) for w, t in weighted if t in self.columns)
+        weights = {
+            term: (1.0 + math.log(count))
+            * (float(self.idf[self.columns[term]]) if term in self.columns else unseen_idf)
+            for term, count in row.items()
+        }
+        kept = sorted((t for t, w in weights.items() if w > 0), key=lambda t: (-weights[t], t))
+        kept = kept[: self.max_terms]
+        norm = math.sqrt(sum(weights[t] ** 2 for t in kept)) or 1.0
+        seen = sorted((self.columns[t], weights[t] / norm) for t in kept if t in self.columns)
         data = np.array([w for _, w in seen], dtype=np.float64)
         indices = np.array([c for c, _ in seen], dtype=np.int64)
         shape = (1, len(self.terms))
@@ -341,6 +348,8 @@ class SimilarityIndex:
     ) -> SimilarityIndex:
         """Vectorise ``profiles`` (ids must be unique; order does not matter)."""
         weights = weights or Weights()
+        if not _block_names(weights):
+            raise ValueError("at least one weight must be positive")
         ordered = tuple(sorted(profiles, key=lambda p: p.id))
         if len({p.id for p in ordered}) != len(ordered):
             raise ValueError("incident ids must be unique")
