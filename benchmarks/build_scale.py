@@ -22,7 +22,12 @@ With several N it also prints the growth from the smallest to the largest N: the
 ratio (linear growth: the ratio of the Ns; target 5,000/1,000 below 6) and how the largest
 post-mortem and "other" pages grew (target: no page grows with N except index pages, which
 paginate). A readable table goes to stdout, then one JSON line per N (and one for the
-growth), prefixed ``JSON``.
+growth, one for the provenance: commit, dirty tree, plugin folder, versions), prefixed
+``JSON``.
+
+The plugin is imported from wherever ``postmortem_kb`` resolves (the editable install
+points at this checkout's ``plugins/``). To measure a commit while others edit the tree,
+clone it and run the clone's script with ``PYTHONPATH=<clone>/plugins``.
 
 ``--profile FILE`` runs the (last) build of the largest N under ``cProfile`` and writes
 the stats to FILE (read them with ``python -m pstats FILE``); its timings are then not
@@ -148,6 +153,7 @@ class Build:
     mkdocs_seconds: float | None
     peak_mb: float
     warnings: int
+    warning_lines: list[str]
 
 
 def run_build(project: Path, site: Path, *, strict: bool, profile: Path | None = None) -> Build:
@@ -178,6 +184,7 @@ def run_build(project: Path, site: Path, *, strict: bool, profile: Path | None =
         mkdocs_seconds=float(reported.group(1)) if reported else None,
         peak_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
         warnings=output.count("WARNING"),
+        warning_lines=[line for line in output.splitlines() if "WARNING" in line][:5],
     )
 
 
@@ -260,6 +267,7 @@ class Result:
     seconds_per_postmortem: float
     peak_mb: float
     warnings: int
+    warning_sample: list[str]
     stub_runbooks: list[str]
     sizes: SiteSizes
     profile: str | None = None
@@ -301,6 +309,7 @@ def measure(
         seconds_per_postmortem=seconds / n if n else 0.0,
         peak_mb=max(b.peak_mb for b in builds),
         warnings=max(b.warnings for b in builds),
+        warning_sample=max((b.warning_lines for b in builds), key=len),
         stub_runbooks=stubs,
         sizes=sizes,
         profile=str(profile) if profile else None,
@@ -396,6 +405,30 @@ def print_growth(g: dict[str, Any], small: int, large: int) -> None:
     print(f"  peak memory x{g['peak_memory_ratio']}")
 
 
+def provenance() -> dict[str, Any]:
+    """What was measured: the repository's commit (and whether its tree is dirty), the
+    plugin's source folder, and the versions that matter."""
+    from importlib.metadata import version
+
+    import postmortem_kb
+
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "plugin": str(Path(postmortem_kb.__file__).parent),
+        "mkdocs": version("mkdocs"),
+        "mkdocs-material": version("mkdocs-material"),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, nargs="+", help="number(s) of post-mortems")
@@ -423,7 +456,16 @@ def main(argv: list[str] | None = None) -> None:
                     profile=args.profile if n == ns[-1] else None,
                 )
             )
+    about = provenance()
+    print(
+        f"commit {about['commit']}{' (dirty tree)' if about['dirty'] else ''}, "
+        f"plugin from {about['plugin']}, mkdocs {about['mkdocs']}, "
+        f"material {about['mkdocs-material']}, Python {about['python']}, {about['cpus']} CPUs"
+    )
     print_table(results)
+    for result in results:
+        for line in result.warning_sample:
+            print(f"  N={result.n:,} warning: {line}")
     g = growth(results)
     if g is not None:
         print_growth(g, ns[0], ns[-1])
@@ -431,6 +473,7 @@ def main(argv: list[str] | None = None) -> None:
         print("JSON " + json.dumps(asdict(result), sort_keys=True))
     if g is not None:
         print("JSON " + json.dumps({"growth": g}, sort_keys=True))
+    print("JSON " + json.dumps({"provenance": about}, sort_keys=True))
 
 
 if __name__ == "__main__":
