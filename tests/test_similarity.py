@@ -109,6 +109,12 @@ def test_tokenize_keeps_three_digit_codes_but_not_times_dates_or_id_compounds() 
     assert "pod" in terms
 
 
+def test_tokenize_drops_calendar_words_and_quantities() -> None:
+    terms = tokenize("Wed Dec 15, 09:00 PST: repaired in 0h 55m, 3x the 500ms budget, 2nd try")
+    assert terms == ["repaired", "budget", "try"]
+    assert tokenize("5xx from x509 on ec2") == ["5xx", "x509", "ec2"]
+
+
 def test_same_service_and_failure_mode_rank_above_unrelated(
     archive: list[IncidentProfile],
 ) -> None:

@@ -73,7 +73,16 @@ _STOP_WORDS = """
     to too under until up us very via was we were what when where which while who whom why
     will with would you your yours yourself yourselves
 """
-STOP_WORDS = frozenset(_STOP_WORDS.split())
+# Calendar and clock words come from timestamps: they match incidents by date, not by content.
+_CALENDAR_WORDS = """
+    monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs
+    fri sat sun january february march april june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec pm utc gmt bst cet cest est edt
+    pst pdt mst mdt
+"""
+STOP_WORDS = frozenset(_STOP_WORDS.split()) | frozenset(_CALENDAR_WORDS.split())
+# Quantities and ordinals (30s, 0h, 55m, 500ms, 3x, 2nd) say as little as bare numbers.
+_QUANTITY = re.compile(r"\d+(?:[hmsdwx]|ms|st|nd|rd|th)")
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-_.][^\W_]+)*")
 _SEPARATOR = re.compile(r"[-_.]")
@@ -133,7 +142,7 @@ class Weights:
 
 
 def tokenize(text: str) -> list[str]:
-    """Terms of ``text``: lowercase words without stop words, plurals reduced.
+    """Terms of ``text``: lowercase words minus stop and calendar words, plurals reduced.
 
     A joined token such as ``connection-pool-exhaustion`` or ``settlement_payments`` yields
     its parts and, when it has at most three parts and none is a bare number, itself too.
@@ -156,7 +165,7 @@ def _terms(token: str) -> tuple[str, ...]:
 def _word(word: str) -> tuple[str, ...]:
     if word.isdigit():
         return (word,) if len(word) == 3 else ()
-    if len(word) < 2 or word in STOP_WORDS:
+    if len(word) < 2 or word in STOP_WORDS or _QUANTITY.fullmatch(word):
         return ()
     return (_stem(word),)
 
