@@ -8,9 +8,16 @@ The corpus holds archives copied from several public repositories, each in its o
   ``title`` or the first H1 (a label such as ``# Title:`` gives way to the next line); the
   date is the first date in the file's path, else the first date in its text.
 * `find_references` lists where a later document refers to an earlier one of the same
-  archive: a link or path naming the earlier file, the earlier title quoted, or the earlier
-  incident's date mentioned when that date identifies exactly one earlier document. These
-  pairs are the ground truth for ``eval_similarity.py``.
+  archive, by
+  - a link, URL or path naming the earlier file;
+  - the earlier title (three words or more) quoted in the body;
+  - the earlier title repeated in the later title, when the later body also says it is a
+    recurrence ("previous postmortem", "second occurrence", ...): identical template
+    titles of unrelated reports do not count;
+  - the earlier incident's date mentioned in a sentence (not a heading, table or timeline
+    line, which are the document's own events), if it is the date of exactly one earlier
+    document.
+  These pairs are the ground truth for ``eval_similarity.py``.
 * `profile` turns a document into an `IncidentProfile` (plain text of the body, no services
   or tags: these archives have none), optionally with some mentions cut out first.
 """
@@ -172,7 +179,7 @@ def _title_from_stem(stem: str) -> str:
 def _dates(text: str) -> list[tuple[date, str]]:
     """Dates written in ``text`` (ISO, US numeric, or with a month name), in text order.
 
-    A date without a year gets year 0 as a marker; callers fill it from context.
+    A date written without a year gets year 1 as a marker; `_with_year` fills it in.
     """
     found = []
     for pattern in DATE_PATTERNS:
