@@ -324,6 +324,8 @@ def test_escape_keeps_titles_literal() -> None:
         ("incidents/services/x/page/2.md", "incidents/services/x/index.md", "../index.md"),
         ("index.md", "incidents/index.md", "incidents/index.md"),
         ("runbooks/db.md", "incidents/runbooks/db/index.md", "../incidents/runbooks/db/index.md"),
+        ("incidents/page/2.md", "incidents/page/3.md", "3.md"),
+        ("incidents/services/page/index.md", "incidents/services/page/page/2.md", "page/2.md"),
     ],
 )
 def test_relative_links(here: str, target: str, link: str) -> None:

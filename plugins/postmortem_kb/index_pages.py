@@ -11,7 +11,6 @@ is escaped, so a title with `|`, `*` or `<` stays text.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -87,8 +86,15 @@ def escape(text: str) -> str:
 
 
 def relative(here: str, target: str) -> str:
-    """The relative link from the page at source path `here` to the one at `target`."""
-    return posixpath.relpath(target, posixpath.dirname(here) or ".")
+    """The relative link from the page at source path `here` to the one at `target` (both
+    normalised, `/`-separated source paths: a listing makes thousands of these, so this is
+    a plain walk over the common folders rather than `posixpath.relpath`)."""
+    folders = here.split("/")[:-1]
+    parts = target.split("/")
+    common = 0
+    while common < min(len(folders), len(parts) - 1) and folders[common] == parts[common]:
+        common += 1
+    return "/".join([".."] * (len(folders) - common) + parts[common:])
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -97,10 +103,6 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 
 LISTING_FRONT_MATTER = "---\nhide:\n  - toc\n---\n\n"  # tables need the width more
 LISTING_MARKER = '<span class="pmkb-listing"></span>'  # lets the stylesheet find listings
-
-
-def _nowrap(text: str) -> str:
-    return f'<span class="pmkb-nowrap">{text}</span>'
 
 
 def _listing(title: str, lead: str) -> list[str]:
@@ -295,6 +297,8 @@ class IndexPages:
     def _incident_table(
         self, incidents: Sequence[PostMortem], here: str, *, compact: bool = False
     ) -> list[str]:
+        """One row per incident. Cells hold no wrapper spans: Python-Markdown's inline
+        processing is most of a listing's build time (the stylesheet keeps dates on one line)."""
         header = ["Date", "Incident", "Severity", "Services"]
         if not compact:
             header += ["Duration", "Status"]
@@ -306,20 +310,16 @@ class IndexPages:
             for name in dict.fromkeys(meta.services):
                 value = services.value(name)
                 target = relative(here, value_uri("services", value.slug)) if value else None
-                links.append(_nowrap(f"[{escape(name)}]({target})" if target else escape(name)))
+                links.append(f"[{escape(name)}]({target})" if target else escape(name))
             cells = [
-                _nowrap(meta.date.isoformat()) if meta.date else "",
+                meta.date.isoformat() if meta.date else "",
                 f"[{escape(pm.title)}]({relative(here, postmortem_uri(pm.id))})",
                 badge(self.config, meta.severity).html() if meta.severity else "",
                 ", ".join(links),
             ]
             if not compact:
-                status = meta.status or ""
-                cells += [
-                    _nowrap(format_duration(pm.duration())),
-                    f'<span class="pmkb-status pmkb-status--{status or "unknown"}">'
-                    f"{STATUS_LABELS.get(status, 'not recorded')}</span>",
-                ]
+                status = STATUS_LABELS.get(meta.status or "", "not recorded")
+                cells += [format_duration(pm.duration()), status]
             lines.append("| " + " | ".join(cells) + " |")
         return lines
 
@@ -336,7 +336,7 @@ class IndexPages:
                 meaning = [escape(level.meaning) if level else ""]
             else:
                 meaning = []
-            latest = _nowrap(value.latest.isoformat()) if value.latest else "–"
+            latest = value.latest.isoformat() if value.latest else "–"
             lines.append("| " + " | ".join([name, *meaning, f"{value.count:,}", latest]) + " |")
         return lines
 
