@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import random
-import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from postmortem_kb import similarity
@@ -318,20 +318,20 @@ def test_weights_change_the_ranking(archive: list[IncidentProfile]) -> None:
     assert only.reasons == (Reason(ReasonKind.SERVICE, ("checkout-web",)),)
 
 
-def _load_synthetic():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "synthetic.py"
-    spec = importlib.util.spec_from_file_location("pmkb_synthetic", path)
+def _similarity_scale() -> ModuleType:
+    """benchmarks/similarity_scale.py: the synthetic generator and a minimal reader."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "similarity_scale.py"
+    spec = importlib.util.spec_from_file_location("pmkb_similarity_scale", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
 def test_synthetic_archive_neighbours_share_service_or_failure_mode(tmp_path: Path) -> None:
-    synthetic = _load_synthetic()
-    scale = _load_scale_reader()
-    profiles = [scale(path) for path in synthetic.write_postmortems(tmp_path, 300, seed=3)]
+    scale = _similarity_scale()
+    paths = scale.write_postmortems(tmp_path, 300, seed=3)
+    profiles = [scale.read_profile(path) for path in paths]
     result = SimilarityIndex.build(profiles).top_k(k=5)
     by_id = {p.id: p for p in profiles}
     shared = [
@@ -345,12 +345,3 @@ def test_synthetic_archive_neighbours_share_service_or_failure_mode(tmp_path: Pa
     for hits in result.values():
         assert [s.score for s in hits] == sorted((s.score for s in hits), reverse=True)
         assert all(0 < s.score <= 1 for s in hits)
-
-
-def _load_scale_reader():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "similarity_scale.py"
-    spec = importlib.util.spec_from_file_location("pmkb_similarity_scale", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.read_profile
