@@ -346,7 +346,7 @@ class SimilarityIndex:
         self._transposed = self._matrix.T.tocsr()
         self._factor_keys = [{normalise_factor(f) for f in p.factors} for p in profiles]
         text = blocks.get("text")
-        self._term_parts = [tuple(_SEPARATOR.split(t)) for t in text.terms] if text else []
+        self._parts = [_parts(term) for term in text.terms] if text else []
 
     @classmethod
     def build(
@@ -455,25 +455,33 @@ class SimilarityIndex:
         """Top shared terms of each chosen pair; ``left`` holds the first incident's rows.
 
         One element-wise product of the pairs' text rows gives every term's contribution to
-        the text cosine; a compound term hides its parts.
+        the text cosine, and one sort ranks them within each pair.
         """
         columns = np.concatenate([c for c, _ in best]) if best else np.empty(0, np.int64)
         if left is None or not len(columns):
             return [() for _ in columns]
         contributions = left.multiply(self._blocks["text"].matrix[columns]).tocsr()
+        order = np.lexsort((contributions.indices, -contributions.data, _row_ids(contributions)))
+        ranked = contributions.indices[order].tolist()  # per pair, largest contribution first
+        bounds = contributions.indptr.tolist()
+        return [self._pick_words(ranked[bounds[p] : bounds[p + 1]]) for p in range(len(columns))]
+
+    def _pick_words(self, ranked: list[int]) -> tuple[str, ...]:
+        """The first ``REASON_WORDS`` of ``ranked`` terms; a compound term hides its parts."""
         terms = self._blocks["text"].terms
-        words = []
-        for pair in range(len(columns)):
-            indices, data = _row(contributions, pair)
-            chosen: list[int] = []
-            for term in indices[np.lexsort((indices, -data))]:
-                if any(terms[term] in self._term_parts[shown] for shown in chosen):
-                    continue
-                chosen = [c for c in chosen if terms[c] not in self._term_parts[term]] + [term]
-                if len(chosen) == REASON_WORDS:
-                    break
-            words.append(tuple(terms[t] for t in chosen))
-        return words
+        chosen: list[str] = []
+        hidden: set[str] = set()
+        for index in ranked:
+            term = terms[index]
+            if term in hidden:
+                continue
+            if parts := self._parts[index]:
+                hidden |= parts
+                chosen = [shown for shown in chosen if shown not in parts]
+            chosen.append(term)
+            if len(chosen) == REASON_WORDS:
+                break
+        return tuple(chosen)
 
     def _similar(
         self,
@@ -511,14 +519,19 @@ class SimilarityIndex:
         return tuple(reasons)
 
 
+def _parts(term: str) -> frozenset[str]:
+    """The words a compound term is made of, as written and as terms; empty for a word."""
+    parts = _SEPARATOR.split(term)
+    return frozenset((*parts, *map(_stem, parts))) if len(parts) > 1 else frozenset()
+
+
 def _block_names(weights: Weights) -> list[str]:
     names = ("text", "services", "tags", "factors", "factor_categories")
     return [name for name in names if getattr(weights, name) > 0]
 
 
 def _shared(mine: Sequence[str], theirs: Sequence[str]) -> tuple[str, ...]:
-    other = set(theirs)
-    return tuple(dict.fromkeys(item for item in mine if item in other))
+    return tuple(dict.fromkeys(item for item in mine if item in theirs))
 
 
 def _best(scores: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
