@@ -234,12 +234,10 @@ def _text_counts(profiles: Sequence[IncidentProfile]) -> tuple[sparse.csr_array,
 
 
 def _text_row(profile: IncidentProfile) -> Counter[str]:
-    """The same counts as `_text_counts` for one document."""
-    counts: Counter[str] = Counter()
-    for text, weight in ((profile.text, 1), (profile.title, TITLE_WEIGHT)):
-        for token, count in Counter(_TOKEN.findall(text.lower())).items():
-            for term in _terms(token):
-                counts[term] += weight * count
+    """The same counts as `_text_counts`, for one document."""
+    counts = Counter(tokenize(profile.text))
+    for term, count in Counter(tokenize(profile.title)).items():
+        counts[term] += TITLE_WEIGHT * count
     return counts
 
 
@@ -370,10 +368,6 @@ class SimilarityIndex:
             else:
                 blocks[name] = _Block.build(*_count_matrix([r[name] for r in labels]), None)
         return cls(ordered, blocks, weights)
-
-    @property
-    def ids(self) -> list[str]:
-        return [p.id for p in self.profiles]
 
     def __len__(self) -> int:
         return len(self.profiles)
