@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 
 import click
 
+from .archive import display_path
 from .diagnostics import format_diagnostics, has_errors, summary_line
+from .model import PostMortem
+from .parser import parse_file
+from .profiles import similar_to_draft
 from .project import Project, load_project
 from .scaffold import new_postmortem
 from .schema import schema_json
+from .similarity import Similar
 
 config_option = click.option(
     "-f",
@@ -113,3 +119,39 @@ def _split(values: str) -> list[str]:
 def schema(config_file: Path) -> None:
     """Print the front matter's JSON Schema (for editors' YAML validation)."""
     click.echo(schema_json(_project(config_file).config), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@config_option
+@click.option("-k", "--count", default=5, show_default=True, help="How many incidents to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def similar(file: Path, config_file: Path, count: int, as_json: bool) -> None:
+    """List the archive's incidents most like FILE (a draft need not be in the archive)."""
+    project = _project(config_file)
+    draft = parse_file(file, display_path(file, project.root)).postmortem
+    if draft is None:
+        raise click.ClickException(f"{file}: cannot read the file; run `pmkb check {file}`")
+    archive = project.load_archive()
+    matches = similar_to_draft(draft, archive.postmortems, count)
+    by_id = archive.by_id()
+    if as_json:
+        click.echo(json.dumps([_similar_json(m, by_id[m.id]) for m in matches], indent=2))
+        return
+    if not matches:
+        click.echo("No similar incidents in the archive.")
+    for rank, match in enumerate(matches, 1):
+        other = by_id[match.id]
+        click.echo(f"{rank}. {match.id}  {other.meta.severity or ''}  {other.title}")
+        click.echo(f"   score {match.score:.2f}: {match.describe()}")
+
+
+def _similar_json(match: Similar, other: PostMortem) -> dict[str, object]:
+    return {
+        "id": match.id,
+        "title": other.title,
+        "severity": other.meta.severity,
+        "path": other.source_path,
+        "score": round(match.score, 4),
+        "reasons": [{"kind": str(r.kind), "items": list(r.items)} for r in match.reasons],
+    }

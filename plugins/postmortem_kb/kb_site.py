@@ -21,6 +21,8 @@ from .index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, Inde
 from .listings import ActionSummary, Listings, action_summary, build_listings, postmortem_uri
 from .model import PostMortem
 from .page_header import PostMortemHeader, build_header
+from .profiles import similar_incidents
+from .similarity import Similar
 
 IGNORED_RUNBOOK_STEMS = ("index", "README")
 
@@ -53,7 +55,9 @@ class KBSite:
         if pm is None:
             return None
         if src_uri not in self._headers:
-            self._headers[src_uri] = build_header(pm, self.config, self.listings, self.runbook_uris)
+            self._headers[src_uri] = build_header(
+                pm, self.config, self.listings, self.runbook_uris, self.similar.get(pm.id, ())
+            )
         return self._headers[src_uri]
 
     def page_markdown(self, markdown: str, src_uri: str) -> str:
@@ -70,6 +74,15 @@ class KBSite:
             backlinks = self.index_pages.runbook_backlinks(runbook, src_uri)
             markdown = f"{markdown.rstrip()}\n\n{backlinks}"
         return markdown
+
+    @cached_property
+    def similar(self) -> dict[str, list[Similar]]:
+        """Each incident's most similar others, leaving out those already linked as related."""
+        linked = {
+            pm.id: {*pm.meta.related, *self.listings.referenced_by.get(pm.id, ())}
+            for pm in self.listings.incidents
+        }
+        return similar_incidents(self.listings.incidents, linked)
 
     @cached_property
     def action_summary(self) -> ActionSummary:

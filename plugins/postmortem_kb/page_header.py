@@ -10,6 +10,7 @@ URLs, so this module knows nothing of MkDocs. A missing value is `None` or
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .config import KBConfig
@@ -17,6 +18,7 @@ from .durations import NOT_RECORDED, format_duration
 from .listings import Listings, postmortem_uri, value_uri
 from .model import PostMortem
 from .severity import Badge, badge
+from .similarity import Similar
 
 STATUS_LABELS = {"draft": "Draft", "in-review": "In review", "published": "Published"}
 ROLE_LABELS = {
@@ -49,6 +51,7 @@ class IncidentLink:
     date: str
     badge: Badge | None
     src_uri: str
+    reasons: tuple[str, ...] = ()  # for similar incidents: "same service: payments-api", ...
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class PostMortemHeader:
     channel: str | None
     related: tuple[IncidentLink, ...]  # both directions, newest first
     runbooks: tuple[Link, ...]
+    similar: tuple[IncidentLink, ...] = ()  # most similar first, never one of `related`
 
 
 def build_header(
@@ -78,9 +82,11 @@ def build_header(
     config: KBConfig,
     listings: Listings,
     runbook_uris: dict[str, str],
+    similar: Sequence[Similar] = (),
 ) -> PostMortemHeader:
     """The header and footer data of `pm`'s page. `runbook_uris` maps runbook ids to their
-    pages' source paths; a runbook without a page is shown as plain text."""
+    pages' source paths; a runbook without a page is shown as plain text. `similar` are the
+    incidents most like `pm` (see `profiles.similar_incidents`)."""
     meta = pm.meta
     severity = listings.groups["severity"].value(meta.severity) if meta.severity else None
     timings = (
@@ -116,6 +122,11 @@ def build_header(
         channel=meta.channel,
         related=_related(pm, config, listings),
         runbooks=tuple(Link(r, runbook_uris.get(r)) for r in dict.fromkeys(meta.runbooks)),
+        similar=tuple(
+            _incident_link(listings.by_id[s.id], config, tuple(r.describe() for r in s.reasons))
+            for s in similar
+            if s.id in listings.by_id
+        ),
     )
 
 
@@ -139,13 +150,17 @@ def _related(pm: PostMortem, config: KBConfig, listings: Listings) -> tuple[Inci
         (listings.by_id[other] for other in wanted if other in listings.by_id),
         key=lambda other: listings.position[other.id],
     )
-    return tuple(
-        IncidentLink(
-            other.id,
-            other.title,
-            other.meta.date.isoformat() if other.meta.date else "",
-            badge(config, other.meta.severity) if other.meta.severity else None,
-            postmortem_uri(other.id),
-        )
-        for other in others
+    return tuple(_incident_link(other, config) for other in others)
+
+
+def _incident_link(
+    other: PostMortem, config: KBConfig, reasons: tuple[str, ...] = ()
+) -> IncidentLink:
+    return IncidentLink(
+        other.id,
+        other.title,
+        other.meta.date.isoformat() if other.meta.date else "",
+        badge(config, other.meta.severity) if other.meta.severity else None,
+        postmortem_uri(other.id),
+        reasons,
     )
