@@ -1,0 +1,323 @@
+"""How the full-text search index scales: build time, size, incremental update, query latency.
+
+    python benchmarks/search_scale.py N [--seed S] [--queries Q] [--rounds R]
+
+Generates N synthetic post-mortems (``synthetic.write_postmortems``) in a temporary
+directory, indexes them with ``postmortem_kb.search_index`` and reports:
+
+* the time of a full build and the size of the index on disk;
+* the time of an incremental update after 1% of the files changed (and of a no-op one);
+* p50/p95/max latency of ~200 realistic queries (words, phrases, filters, mixes) on a
+  warm index: every query runs once untimed, then ``--rounds`` timed passes.
+
+The Markdown parsing here is deliberately minimal (front matter through yaml, markup
+stripped by regexes): it measures the index, not a parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from postmortem_kb.search_index import Hit, SearchDocument, SearchIndex  # noqa: E402
+from synthetic import write_postmortems  # noqa: E402
+
+# yaml.safe_load's loader, in C when libyaml is there (the pure-Python one takes ~5 ms a file).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+_SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
+_MARKUP = (
+    (re.compile(r"<!--.*?-->", re.DOTALL), " "),
+    (re.compile(r"^!!! *\w+.*$", re.MULTILINE), " "),  # admonition markers
+    (re.compile(r"^\|?[\s:|-]+\|?$", re.MULTILINE), " "),  # table separator rows
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links and images
+    (re.compile(r"^\s{0,3}(?:#{1,6}|[-*+]|\d+\.)\s+", re.MULTILINE), ""),  # headings, lists
+    (re.compile(r"[`*_|]+"), " "),  # code, emphasis, table cells
+    (re.compile(r"[ \t]+"), " "),
+)
+
+
+def strip_markdown(text: str) -> str:
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+def to_document(path: Path) -> SearchDocument:
+    raw = path.read_bytes()
+    text = raw.decode("utf-8")
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        raise ValueError(f"{path}: no front matter")
+    meta = yaml.load(match[1], Loader=_LOADER)
+    body = text[match.end() :]
+    impact = meta.get("impact") or {}
+    return SearchDocument(
+        id=path.stem,
+        path=str(path),
+        title=str(meta.get("title", "")),
+        summary=str(impact.get("summary") or strip_markdown(_section(body, "Summary"))),
+        body=strip_markdown(body),
+        services=tuple(meta.get("services") or ()),
+        tags=tuple(meta.get("tags") or ()),
+        severity=str(meta.get("severity", "")),
+        status=str(meta.get("status", "")),
+        date=meta["date"],
+        factors=tuple(f["description"] for f in meta.get("contributing_factors") or ()),
+        fingerprint=hashlib.sha1(raw).hexdigest(),
+    )
+
+
+def _section(body: str, name: str) -> str:
+    parts = _SECTION.split(body)
+    for title, content in zip(parts[1::2], parts[2::2], strict=True):
+        if title == name:
+            return content
+    return ""
+
+
+# --------------------------------------------------------------------------- queries
+
+_WORDS = (
+    "timeout",
+    "timeouts",
+    "latency",
+    "outage",
+    "rollback",
+    "deploy",
+    "certificate",
+    "expired",
+    "dns",
+    "failover",
+    "replication",
+    "lag",
+    "memory",
+    "leak",
+    "disk",
+    "full",
+    "retry",
+    "storm",
+    "throttling",
+    "cache",
+    "eviction",
+    "kafka",
+    "consumer",
+    "autoscaling",
+    "pool",
+    "exhaustion",
+    "saturation",
+    "corruption",
+    "backfill",
+    "alert",
+    "paging",
+    "runbook",
+    "misconfiguration",
+    "feature",
+    "flag",
+    "migration",
+)
+_PHRASES = (
+    "connection pool",
+    "retry storm",
+    "root cause",
+    "status page",
+    "feature flag",
+    "memory leak",
+    "certificate expired",
+    "disk full",
+    "rolled back",
+    "first alert",
+)
+
+
+def make_queries(docs: list[SearchDocument], count: int, seed: int) -> list[tuple[str, str]]:
+    """``count`` (kind, query) pairs drawn from the corpus vocabulary, as people type them."""
+    rng = random.Random(seed)
+    makers: dict[str, Callable[[], str]] = {
+        "words": lambda: " ".join(rng.sample(_WORDS, rng.randint(1, 3))),
+        "title": lambda: " ".join(rng.sample(_title_words(rng.choice(docs)), 2)),
+        "phrase": lambda: f'"{_phrase(rng, rng.choice(docs))}"',
+        "filters": lambda: " ".join(_filters(rng, rng.choice(docs), rng.randint(1, 2))),
+        "mixed": lambda: " ".join(
+            [rng.choice(_WORDS), f'"{rng.choice(_PHRASES)}"', *_filters(rng, rng.choice(docs), 1)]
+        ),
+    }
+    kinds = list(makers)
+    return [(kind, makers[kind]()) for kind in (kinds[i % len(kinds)] for i in range(count))]
+
+
+def _title_words(doc: SearchDocument) -> list[str]:
+    words = [w for w in re.findall(r"[\w-]+", doc.title.lower()) if len(w) > 3]
+    return words if len(words) >= 2 else ["incident", "outage"]
+
+
+def _phrase(rng: random.Random, doc: SearchDocument) -> str:
+    words = re.findall(r"[a-z]{4,}", doc.body.lower())
+    start = rng.randrange(len(words) - 2)
+    return " ".join(words[start : start + rng.randint(2, 3)])
+
+
+def _filters(rng: random.Random, doc: SearchDocument, count: int) -> list[str]:
+    year = doc.date.year
+    options = [
+        f"service:{rng.choice(doc.services)}",
+        f"severity:{doc.severity}",
+        f"date:{year}",
+        f"date:{doc.date:%Y-%m}",
+        f"date:{year - 1}..{year}",
+        f"status:{doc.status}",
+    ]
+    if doc.tags:
+        options.append(f"tag:{rng.choice(doc.tags)}")
+    if doc.factors:
+        options.append(f"factor:{rng.choice(re.findall(r'[a-z]{5,}', doc.factors[0].lower()))}")
+    return rng.sample(options, count)
+
+
+# --------------------------------------------------------------------------- measuring
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # seconds
+    cpu: float  # seconds of this process: less disturbed by other load on the machine
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s (CPU {self.cpu:.2f} s)"
+
+
+@dataclass(frozen=True)
+class Sample:
+    kind: str
+    query: str
+    timing: Timing
+    hits: int
+
+
+def measure(action: Callable[[], T]) -> tuple[Timing, T]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = action()
+    return Timing(time.perf_counter() - wall, time.process_time() - cpu), result
+
+
+def index_size(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
+
+
+def touch(paths: list[Path], fraction: float, seed: int) -> list[Path]:
+    """Append a sentence to ``fraction`` of the files, as an edit would."""
+    chosen = random.Random(seed).sample(paths, max(1, round(len(paths) * fraction)))
+    for path in chosen:
+        with path.open("a", encoding="utf-8") as f:
+            f.write("\n- A reviewer added a note about the follow-up meeting.\n")
+    return chosen
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def warm_samples(index: SearchIndex, queries: list[tuple[str, str]], rounds: int) -> list[Sample]:
+    """Every query once untimed (page cache, stem cache), then ``rounds`` timed passes."""
+    for _, query in queries:
+        index.search(query)
+    samples = []
+    for _ in range(rounds):
+        for kind, query in queries:
+            timing, hits = measure(lambda q=query: index.search(q))
+            samples.append(Sample(kind, query, timing, len(hits)))
+    return samples
+
+
+def cold_samples(cache: Path, queries: list[tuple[str, str]]) -> list[Sample]:
+    """Open the index, search once, close: what one ``pmkb search`` does (imports aside)."""
+    samples = []
+    for kind, query in queries:
+
+        def once(q: str = query) -> list[Hit]:
+            with SearchIndex(cache) as index:
+                return index.search(q)
+
+        timing, hits = measure(once)
+        samples.append(Sample(kind, query, timing, len(hits)))
+    return samples
+
+
+def report(title: str, samples: list[Sample], details: bool) -> None:
+    wall = [s.timing.wall * 1000 for s in samples]
+    cpu = [s.timing.cpu * 1000 for s in samples]
+    print(
+        f"{title}: {len(samples)} runs; p50 {percentile(wall, 50):.1f} ms, "
+        f"p95 {percentile(wall, 95):.1f} ms, max {max(wall):.1f} ms "
+        f"(CPU p50 {percentile(cpu, 50):.1f} ms, p95 {percentile(cpu, 95):.1f} ms)"
+    )
+    if not details:
+        return
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for sample in samples:
+        by_kind[sample.kind].append(sample.timing.wall * 1000)
+    for kind, values in by_kind.items():
+        print(
+            f"  {kind:8} p50 {percentile(values, 50):5.1f} ms  p95 {percentile(values, 95):5.1f} ms"
+        )
+    empty = sum(1 for s in samples if s.hits == 0) / len(samples)
+    print(f"  queries with no hit: {empty:.0%}; slowest:")
+    for s in sorted(samples, key=lambda s: -s.timing.wall)[:5]:
+        print(f"    {s.timing.wall * 1000:6.1f} ms  {s.hits:2} hits  [{s.kind}] {s.query}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, help="number of post-mortems")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over the queries")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="pmkb-search-") as tmp:
+        source, cache = Path(tmp, "postmortems"), Path(tmp, "index")
+        timing, paths = measure(lambda: write_postmortems(source, args.n, args.seed))
+        print(f"generated {args.n} post-mortems in {timing}")
+        timing, docs = measure(lambda: [to_document(p) for p in paths])
+        body_kb = statistics.mean(len(d.body) for d in docs) / 1000
+        print(f"parsed in {timing}; mean body {body_kb:.1f} kB of plain text")
+
+        with SearchIndex(cache) as index:
+            timing, stats = measure(lambda: index.update(docs))
+            size = index_size(cache)
+            print(f"full build: {timing}; {stats}")
+            print(f"index size: {size / 1e6:.1f} MB ({size / args.n / 1000:.1f} kB per document)")
+
+            touched = touch(paths, 0.01, args.seed)
+            docs = [to_document(p) for p in paths]
+            timing, stats = measure(lambda: index.update(docs))
+            print(f"incremental update, {len(touched)} files changed: {timing}; {stats}")
+            timing, stats = measure(lambda: index.update(docs))
+            print(f"no-op update: {timing}; {stats}")
+
+            queries = make_queries(docs, args.queries, args.seed)
+            report("warm queries", warm_samples(index, queries, args.rounds), details=True)
+        report("cold (open, search, close)", cold_samples(cache, queries[::10]), details=False)
+
+
+if __name__ == "__main__":
+    main()
