@@ -159,6 +159,17 @@ def test_hit_fields(index: SearchIndex) -> None:
     assert hit.score > 0
 
 
+def test_markup_left_in_the_body_does_not_hide_words(tmp_path: Path) -> None:
+    body = "The **primary** was `db-7.example.net`; see v1.2 notes."
+    with SearchIndex(tmp_path) as ix:
+        ix.update([doc("2024-01-01-markup", body=body)])
+        assert len(ix.search("primary")) == 1
+        assert len(ix.search("db-7.example.net")) == 1
+        assert len(ix.search("v1.2")) == 1
+        (hit,) = ix.search("primary")
+    assert "**«primary»**" in hit.snippet
+
+
 # --------------------------------------------------------------------------- phrases
 
 

@@ -78,7 +78,7 @@ from whoosh.searching import Results, Searcher
 from whoosh.writing import IndexWriter
 
 # Bump whenever the schema or the analysis changes: existing indexes are then rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _INDEX_PREFIX = "pmkb_v"
 
 LOCK_TIMEOUT = 10.0  # seconds to wait for another process's update to finish
@@ -94,8 +94,9 @@ STATUSES = ("draft", "in-review", "published")
 BOOSTS = {"title": 3.0, "summary": 2.0}
 
 SNIPPET_MARKS = ("«", "»")
-# A word for the text analyzer: Whoosh's default pattern, without a capturing group.
-_WORD = re.compile(r"[\w*]+(?:\.?[\w*]+)*")
+# A word for the text analyzer: Whoosh's default pattern, less "*" (kept there for
+# wildcards, which this query language does not have): "v1.2" and "example.com" are words.
+_WORD = re.compile(r"\w+(?:\.\w+)*")
 _SNIPPET_FRAGMENTS = 2
 _SNIPPET_CHARS = 160
 
@@ -622,7 +623,7 @@ def _match_spans(body: str, terms: frozenset[str], stems: _Stems) -> list[_Span]
         return []
     alternatives = "|".join(re.escape(w) for w in sorted(matching, key=len, reverse=True))
     # Whole words only, as the tokenizer cuts them: "api" is not found in "example.api".
-    pattern = rf"(?<![\w*])(?<![\w*]\.)(?:{alternatives})(?![\w*])(?!\.[\w*])"
+    pattern = rf"(?<!\w)(?<!\w\.)(?:{alternatives})(?!\w)(?!\.\w)"
     return [
         _Span(m.start(), m.end(), matching[m[0].lower()])
         for m in re.finditer(pattern, body, re.IGNORECASE)
