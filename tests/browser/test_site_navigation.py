@@ -93,6 +93,19 @@ def cell_link(table: Locator, row: int, column: int) -> Locator:
     return table.get_by_role("row").nth(row + 1).get_by_role("cell").nth(column).get_by_role("link")
 
 
+def section_after(heading: Locator) -> Locator:
+    """What follows `heading` up to the next heading: its list, table or paragraph."""
+    return heading.locator("xpath=following-sibling::*[1]")
+
+
+def related_incidents(page: Page) -> Locator:
+    """The links listed under "Related incidents" in a post-mortem's footer."""
+    footer = page.get_by_role("region", name="Related incidents and runbooks")
+    title = footer.get_by_role("heading", name="Related incidents", exact=True)
+    expect(title).to_be_visible()
+    return section_after(title).get_by_role("link")
+
+
 def assert_no_broken_links(page: Page) -> None:
     assert broken_links(page) == {}, f"broken links on {page.url}"
 
@@ -178,9 +191,7 @@ def test_from_the_home_page_to_a_service_to_an_incident_and_a_related_one(
     expect(glance.get_by_role("link", name="orders-db", exact=True)).to_be_visible()
     assert_no_broken_links(page)
 
-    footer = page.get_by_role("region", name="Related incidents and runbooks")
-    expect(footer.get_by_role("heading", name="Related incidents")).to_be_visible()
-    related = footer.get_by_role("list").first.get_by_role("link")
+    related = related_incidents(page)
     expect(related.first).to_be_visible()
     other_title = related.first.inner_text()
     here = page.url
@@ -188,9 +199,7 @@ def test_from_the_home_page_to_a_service_to_an_incident_and_a_related_one(
     expect_heading(page, other_title)
     assert page.url != here
     # Related links go both ways: the incident we came from is listed here too.
-    back = page.get_by_role("region", name="Related incidents and runbooks").get_by_role(
-        "link", name=title, exact=True
-    )
+    back = related_incidents(page).filter(has_text=re.compile(f"^{re.escape(title)}$"))
     expect(back).to_be_visible()
     assert_no_broken_links(page)
     assert failed_requests == []
