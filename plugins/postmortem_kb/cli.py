@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from .archive import display_path
+from .archive import display_path, find_postmortem_files
+from .archive_search import CACHE_DIR, refresh
 from .diagnostics import format_diagnostics, has_errors, summary_line
 from .model import PostMortem
 from .parser import parse_file
@@ -17,6 +18,7 @@ from .profiles import similar_to_draft
 from .project import Project, load_project
 from .scaffold import new_postmortem
 from .schema import schema_json
+from .search_index import Hit, IndexLockedError, QueryError, SearchIndex
 from .similarity import Similar
 
 config_option = click.option(
@@ -154,4 +156,52 @@ def _similar_json(match: Similar, other: PostMortem) -> dict[str, object]:
         "path": other.source_path,
         "score": round(match.score, 4),
         "reasons": [{"kind": str(r.kind), "items": list(r.items)} for r in match.reasons],
+    }
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@config_option
+@click.option("-n", "--limit", default=10, show_default=True, help="How many results to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def search(query: tuple[str, ...], config_file: Path, limit: int, as_json: bool) -> None:
+    """Search the post-mortems: words, "phrases" and filters such as service:payments-api
+    tag:dns severity:SEV1,SEV2 status:published factor:canary date:2024 date:2023..2024."""
+    project = _project(config_file)
+    files = find_postmortem_files([project.postmortems_dir])
+    try:
+        with SearchIndex(project.root / CACHE_DIR) as index:
+            refresh(index, files, project.root)
+            hits = index.search(" ".join(query), limit=limit)
+    except QueryError as err:
+        raise click.UsageError(str(err)) from err
+    except IndexLockedError as err:
+        raise click.ClickException(str(err)) from err
+    if as_json:
+        click.echo(json.dumps([_hit_json(hit) for hit in hits], indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        click.echo("No post-mortem matches.", err=True)
+    for hit in hits:
+        services = ", ".join(hit.services)
+        click.echo(click.style(f"{hit.severity:5} {hit.date}  {hit.title}", bold=True))
+        click.echo(f"      {hit.path}  [{services}]")
+        snippet = " ".join(
+            fragment.marked(click.style("", bold=True, reset=False), click.style("", reset=True))
+            for fragment in hit.fragments
+        )
+        if snippet:
+            click.echo(f"      {snippet}")
+
+
+def _hit_json(hit: Hit) -> dict[str, object]:
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "path": hit.path,
+        "severity": hit.severity,
+        "date": hit.date.isoformat(),
+        "services": list(hit.services),
+        "score": round(hit.score, 4),
+        "snippet": [fragment.marked() for fragment in hit.fragments],
     }

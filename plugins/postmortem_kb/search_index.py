@@ -53,7 +53,7 @@ import heapq
 import itertools
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -724,10 +724,14 @@ class SearchIndex:
         """The number of documents indexed."""
         return self._searcher.doc_count()
 
-    def update(self, documents: Iterable[SearchDocument]) -> UpdateStats:
+    def update(
+        self, documents: Iterable[SearchDocument], *, unchanged: Collection[str] = ()
+    ) -> UpdateStats:
         """Make the index hold exactly ``documents``, re-indexing only changed ones.
 
-        Everything happens in one writer commit, so readers never see half an update.
+        ``unchanged`` names indexed documents the caller knows are current (see
+        `fingerprints`) and does not pass, so it need not rebuild them. Everything happens in
+        one writer commit, so readers never see half an update.
         """
         if not self._searcher.up_to_date():  # another process updated the index
             self._reopen()
@@ -737,7 +741,7 @@ class SearchIndex:
         except LockError:
             raise IndexLockedError("the search index is being updated by another process") from None
         try:
-            stats = _apply(writer, documents, existing)
+            stats = _apply(writer, documents, existing, unchanged)
         except BaseException:
             writer.cancel()
             raise
@@ -753,6 +757,12 @@ class SearchIndex:
         # segments that a merge has replaced.
         self._searcher.close()
         self._searcher = self._ix.searcher(weighting=_SaturatedTfIdf())
+
+    def fingerprints(self) -> dict[str, str]:
+        """Document id -> the fingerprint it was indexed with."""
+        return {
+            doc_id: rev.split(b"\0", 1)[0].decode() for doc_id, rev in self._revisions().items()
+        }
 
     def _revisions(self) -> dict[str, bytes]:
         reader = self._searcher.reader()
@@ -815,10 +825,14 @@ def _mask(parsed: _ParsedQuery) -> wq.Query | None:
 
 
 def _apply(
-    writer: IndexWriter, documents: Iterable[SearchDocument], existing: dict[str, bytes]
+    writer: IndexWriter,
+    documents: Iterable[SearchDocument],
+    existing: dict[str, bytes],
+    kept: Collection[str] = (),
 ) -> UpdateStats:
-    added = updated = unchanged = 0
-    seen: set[str] = set()
+    added = updated = 0
+    seen: set[str] = set(kept) & existing.keys()
+    unchanged = len(seen)
     for doc in documents:
         if doc.id in seen:
             raise ValueError(f"duplicate document id {doc.id!r}")
