@@ -80,8 +80,14 @@ def planted_site(tmp_path: Path) -> Path:
         "/** @param x PAY-9 martin@squidfunk.com */ var h='db-pay-07';\nvar ip='192.168.1.20';\n",
     )
     write(site, "assets/javascripts/blob.js", b"\x00\x01db-pay-07")
-    write(site, "assets/images/logo.png", b"db-pay-07 10.0.0.1")
+    write(site, "assets/images/logo.png", b"\x89PNG\x00\x01@dana PAY-7 db-pay-07 10.0.0.1")
     write(site, "robots.txt", "User-agent: *\nDisallow: /vault.internal/\n")
+    # Pagefind: gzipped whatever the suffix; fragments are JSON, the index is binary CBOR.
+    fragment = 'pagefind_dcd{"url":"/pm/a/","content":"Customer Acme Corp \\u0040sam"}'
+    write(site, "pagefind/fragment/en_1.pf_fragment", gzip.compress(fragment.encode()))
+    write(site, "pagefind/index/en_2.pf_index", gzip.compress(b"pagefind_dcd\x81\x00i@kim\x83db-pay-07"))
+    write(site, "pagefind/pagefind-ui.js", "/** @param x PAY-9 */ const y = 'db-pay-07';\n")
+    write(site, "pagefind/wasm.en.pagefind", gzip.compress(b"\x00asm @rustc OPS-1 db-pay-07"))
     return site
 
 
@@ -101,13 +107,23 @@ PLANTED = [
     ("assets/javascripts/bundle.min.js", "internal-term", "db-pay-07", "db-pay-07"),
     ("assets/javascripts/bundle.min.js", "private-ip", "192.168.1.20", "192.168"),
     ("robots.txt", "internal-domain", "vault.internal", "vault."),
+    ("assets/javascripts/blob.js", "internal-term", "db-pay-07", "db-pay-07"),
+    ("assets/images/logo.png", "internal-term", "db-pay-07", "db-pay-07"),
+    ("assets/images/logo.png", "private-ip", "10.0.0.1", "10.0.0.1"),
+    ("pagefind/fragment/en_1.pf_fragment", "internal-term", "Acme Corp", "Acme Corp"),
+    ("pagefind/fragment/en_1.pf_fragment", "handle", "@sam", "\\u0040sam"),
+    ("pagefind/index/en_2.pf_index", "internal-term", "db-pay-07", "db-pay-07"),
+    ("pagefind/pagefind-ui.js", "internal-term", "db-pay-07", "db-pay-07"),
+    ("pagefind/wasm.en.pagefind", "internal-term", "db-pay-07", "db-pay-07"),
 ]
+"""Binary content (logo.png, the index, the WebAssembly) and vendor bundles get no heuristic
+rules: their handles and ticket keys (@dana, PAY-7, @kim, @param, OPS-1) are not reported."""
 
 
 def position(site: Path, file: str, needle: str) -> tuple[int, int]:
     """Line and column of the only occurrence of ``needle`` in the stored file."""
     data = (site / file).read_bytes()
-    text = (gzip.decompress(data) if file.endswith(".gz") else data).decode()
+    text = (gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data).decode("latin-1")
     assert text.count(needle) == 1, needle
     before = text[: text.index(needle)]
     return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1

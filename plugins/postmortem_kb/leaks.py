@@ -18,7 +18,16 @@ HTML and XML are scanned whole (text, attribute values such as ``href``, comment
 scripts) after decoding character references other than the five markup escapes, because
 Python-Markdown obfuscates e-mail autolinks as ``&#100;&#97;...``. JSON, JS and source maps
 are scanned after decoding ``\\uXXXX``, ``\\n``, ``\\t``, ``\\/`` escapes. Line and column
-always point into the file as stored (decompressed for ``.gz``).
+always point into the file as stored (decompressed when gzipped).
+
+Every file of the site is scanned, whatever its name: gzip content is recognised by its
+magic bytes, not its suffix (Pagefind writes gzipped ``.pf_fragment``, ``.pf_index``,
+``.pf_meta`` and ``.pagefind`` files); text with another suffix is decoded like JSON (a
+Pagefind fragment is ``pagefind_dcd`` then JSON). Binary content (a NUL byte: images,
+Pagefind's CBOR index, WebAssembly) is scanned as its bytes read as UTF-8, with control
+characters blanked, and only with the rules that are not ``heuristic``: a handle or a ticket
+key is too likely by chance in random bytes, an internal host name or term is not.
+Pagefind's own scripts, styles and WebAssembly (:data:`VENDOR_FILES`) are vendor files too.
 
 Speed: Python's regex engine only skips quickly through text when a pattern starts with a
 literal (or a literal-led alternation); a lookbehind, ``\\b``, IGNORECASE on a letter, or an
@@ -32,6 +41,8 @@ takes about 9 s of CPU.
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import gzip
 import html
 import re
@@ -42,7 +53,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 SCANNED_SUFFIXES = frozenset({".html", ".json", ".xml", ".js", ".txt", ".css", ".map"})
+"""Suffixes whose decoding is known; files with any other suffix are scanned too."""
 VENDOR_DIRS = ("assets/javascripts/", "assets/stylesheets/")
+VENDOR_FILES = ("pagefind/*.js", "pagefind/*.css", "pagefind/wasm.*.pagefind")
+"""`fnmatch` patterns of other theme or tool bundles (Pagefind's UI and search engine)."""
 DEFAULT_INTERNAL_DOMAINS = ("corp.example.net", "internal", "local")
 
 WELL_KNOWN_PREFIXES = frozenset(
@@ -365,8 +379,14 @@ def internal_only_terms(internal_texts: Iterable[str], public_texts: Iterable[st
     candidates: set[str] = set()
     for text in internal_texts:
         candidates |= _candidate_terms(text)
+    return not_in_public(candidates, public_texts)
+
+
+def not_in_public(terms: Iterable[str], public_texts: Iterable[str]) -> set[str]:
+    """The ``terms`` that no public text contains, compared as :func:`internal_only_terms`
+    does (case, whitespace, Markdown emphasis and link brackets ignored)."""
     public = "\n".join(_normalised(text.translate(_MARKUP)) for text in public_texts)
-    return {term for term in candidates if _normalised(term) not in public}
+    return {term for term in terms if _normalised(term) and _normalised(term) not in public}
 
 
 def _normalised(text: str) -> str:
@@ -424,22 +444,29 @@ _STRING_ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
 
 
 def scan_site(site_dir: Path, deny: DenyList) -> list[Leak]:
-    """Every match of ``deny`` in the site's text files, by file and position.
+    """Every match of ``deny`` in every file of the site, by file and position.
 
-    Files are those whose suffix is in :data:`SCANNED_SUFFIXES`, also when gzipped
-    (``sitemap.xml.gz``); binary files (a NUL byte) and unreadable archives are skipped.
+    Gzipped files are decompressed whatever their suffix (``sitemap.xml.gz``, Pagefind's
+    ``.pf_fragment``); a file that claims to be gzip but is not is scanned as stored.
+    Binary content is scanned without the heuristic rules (see the module doc).
     """
     leaks: list[Leak] = []
     for path in sorted(site_dir.rglob("*")):
-        relative = path.relative_to(site_dir).as_posix()
-        kind = _scanned_kind(relative)
-        if kind is None or not path.is_file():
+        if not path.is_file():
             continue
-        text = _read_text(path)
-        if text is not None:
-            heuristics = not relative.startswith(VENDOR_DIRS)
-            leaks.extend(scan_text(text, deny, file=relative, kind=kind, heuristics=heuristics))
+        relative = path.relative_to(site_dir).as_posix()
+        text, binary = read_site_file(path)
+        kind = ".bin" if binary else _scanned_kind(relative)
+        heuristics = not (binary or is_vendor_file(relative))
+        leaks.extend(scan_text(text, deny, file=relative, kind=kind, heuristics=heuristics))
     return leaks
+
+
+def is_vendor_file(relative: str) -> bool:
+    """True for the theme's and Pagefind's own bundles (:data:`VENDOR_DIRS`, :data:`VENDOR_FILES`)."""
+    return relative.startswith(VENDOR_DIRS) or any(
+        fnmatch.fnmatchcase(relative, pattern) for pattern in VENDOR_FILES
+    )
 
 
 def scan_text(
@@ -458,21 +485,27 @@ def scan_text(
     return leaks
 
 
-def _scanned_kind(relative: str) -> str | None:
+def _scanned_kind(relative: str) -> str:
+    """The decoding for a text file: its suffix (without ``.gz``) when known, else JSON's."""
     suffix = PurePosixPath(relative.removesuffix(".gz")).suffix.lower()
-    return suffix if suffix in SCANNED_SUFFIXES else None
+    return suffix if suffix in SCANNED_SUFFIXES else ".json"
 
 
-def _read_text(path: Path) -> str | None:
+_GZIP_MAGIC = b"\x1f\x8b"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def read_site_file(path: Path) -> tuple[str, bool]:
+    """The file's text (gunzipped when it is gzip) and whether its content is binary; binary
+    content is read as UTF-8 with control characters blanked, so offsets stay put."""
     data = path.read_bytes()
-    if path.name.endswith(".gz"):
-        try:
+    if data.startswith(_GZIP_MAGIC):
+        with contextlib.suppress(OSError, EOFError):  # not gzip after all: scan as stored
             data = gzip.decompress(data)
-        except (OSError, EOFError):
-            return None
-    if b"\0" in data:
-        return None
-    return data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8", errors="replace")
+    if b"\0" not in data:
+        return text, False
+    return _CONTROL.sub(" ", text), True
 
 
 def _context(text: str, start: int, end: int) -> str:
