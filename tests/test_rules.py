@@ -284,3 +284,86 @@ def test_duplicate_ids_across_folders(tmp_path: Path, good_text: str) -> None:
     [duplicate] = archive.diagnostics
     assert (duplicate.code, duplicate.path) == ("PM603", f"archive/{GOOD_NAME}")
     assert f"2024/{GOOD_NAME}" in duplicate.message
+
+
+# --- public content (PM701, PM702) ---------------------------------------------------------
+
+
+@pytest.fixture
+def public_text(good_text: str) -> str:
+    """The good fixture, published on the public site."""
+    return good_text.replace("visibility: internal", "visibility: public", 1)
+
+
+def test_public_fixture_is_clean(tmp_path: Path, public_text: str) -> None:
+    """Handles in authors and roles and the Owner and Ticket columns are never published."""
+    assert check(tmp_path, public_text) == []
+
+
+# (code, text to replace, replacement, expected line, the reported text) on the public fixture;
+# in the body, the column is where the reported text starts.
+PUBLIC_CASES = [
+    ("PM701", "the orders database", "db-ord-01.corp.example.net", 36, "db-ord-01.corp.example.net"),
+    ("PM701", "stop.", "stop (10.20.3.14).", 47, "10.20.3.14"),
+    ("PM701", "- The error-rate alert", "- The @oncall-pay alert", 61, "@oncall-pay"),
+    ("PM701", "owned by the database.", "owned by the database (PAY-99).", 77, "PAY-99"),
+    ("PM701", "reached every pod", "reached acme.slack.com", 57, "acme.slack.com"),
+    ("PM701", "seven minutes.", "seven minutes. Confidential.", 61, "Confidential"),
+    ("PM701", "title: Checkout errors", "title: pay-db.internal errors", 2, "pay-db.internal"),
+    ("PM701", "[payments-api, checkout-web]", "[payments-api, db7.corp.example.net]", 7, None),
+    ("PM701", "  summary: About 7%", "  summary: Call 10.1.2.3. About 7%", 18, "10.1.2.3"),
+    ("PM702", "## Lessons learned", "<!-- internal -->\n## Lessons learned", 75, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "old", "new", "line", "reported"),
+    PUBLIC_CASES,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(PUBLIC_CASES)],
+)
+def test_public_rule(
+    tmp_path: Path, public_text: str, code: str, old: str, new: str, line: int, reported: str | None
+) -> None:
+    assert old in public_text, "the case must change the fixture"
+    text = public_text.replace(old, new, 1)
+    diagnostics = check(tmp_path, text)
+    assert [(d.code, d.line) for d in diagnostics] == [(code, line)], [str(d) for d in diagnostics]
+    if reported is not None:
+        assert repr(reported) in diagnostics[0].message
+        source_line = text.split("\n")[line - 1]
+        body = not source_line.lstrip().startswith(("title:", "summary:"))
+        assert diagnostics[0].column == (source_line.index(reported) + 1 if body else 1)
+
+
+PLANTED_HOST = ("and the orders database ran out", "and db-ord-01.corp.example.net ran out")
+
+
+def test_pm701_is_for_public_post_mortems_only(tmp_path: Path, good_text: str) -> None:
+    assert check(tmp_path, good_text.replace(*PLANTED_HOST, 1)) == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "!!! internal\n    The pool was on db-ord-01.corp.example.net (PAY-99, 10.20.3.14).\n",
+        "<!-- internal -->\nThe pool was on db-ord-01.corp.example.net (PAY-99).\n<!-- /internal -->\n",
+    ],
+)
+def test_pm701_skips_internal_blocks(tmp_path: Path, public_text: str, block: str) -> None:
+    text = public_text.replace("## Root cause\n", f"## Root cause\n\n{block}", 1)
+    assert check(tmp_path, text) == []
+
+
+def test_pm701_uses_the_configured_deny_patterns(tmp_path: Path, public_text: str) -> None:
+    text = public_text.replace("reached every pod", "reached every Project Falcon pod", 1)
+    path = tmp_path / GOOD_NAME
+    path.write_text(text, encoding="utf-8")
+    config = KBConfig(deny_patterns=[r"project\s+falcon"])
+    archive = load_archive([path], config, root=tmp_path, runbook_ids=RUNBOOKS, known_ids=KNOWN)
+    assert [(d.code, d.line, d.column) for d in archive.diagnostics] == [("PM701", 57, 79)]
+    assert "'Project Falcon'" in archive.diagnostics[0].message
+
+
+def test_pm702_is_for_every_post_mortem(tmp_path: Path, good_text: str) -> None:
+    text = good_text.replace("## Lessons learned", "<!-- internal -->\n## Lessons learned", 1)
+    assert [(d.code, d.line, d.level) for d in check(tmp_path, text)] == [("PM702", 75, "error")]

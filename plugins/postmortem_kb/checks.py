@@ -1,7 +1,8 @@
 """The rules a single post-mortem must follow, beyond the types pydantic checks.
 
 Each check takes a parsed `PostMortem` and returns diagnostics; `check_postmortem` runs
-them all. Rules that depend on other files (related ids, runbooks) live in `archive`.
+them all. Rules that depend on other files (related ids, runbooks) live in `archive`; the
+rules on what a post-mortem would publish (PM701, PM702) in `public_checks`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .config import KBConfig
 from .diagnostics import Diagnostic, Level, make
 from .frontmatter import REQUIRED_FIELDS
 from .model import ID_PATTERN, PostMortem
+from .public_checks import check_internal_markers, check_public_text
 
 TAG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HANDLE_PATTERN = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -376,6 +378,8 @@ CHECKS: tuple[Check, ...] = (
     check_action_items,
     check_stale_draft,
     check_blameless,
+    check_internal_markers,
+    check_public_text,
 )
 
 
