@@ -12,7 +12,9 @@ generator names that the docs folder lacks), runs ``mkdocs build`` in a child pr
 * build wall-clock seconds (median), seconds per HTML page and per post-mortem, and the
   build's CPU seconds (user + system; steadier than wall time on a shared machine);
 * peak memory of the build (the child's max RSS, from ``os.wait4``'s rusage: the same
-  figure as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, but for that build only);
+  figure as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, but for that build only; on
+  Linux it covers the processes the build itself ran and waited for, e.g. a Pagefind
+  indexer, and so do the CPU seconds);
 * the largest HTML page and which it is, and separately the largest post-mortem page
   (``postmortems/<id>/``), the largest index page (``incidents/...``) and the largest
   other page (home, severity, runbooks...);
