@@ -37,6 +37,10 @@ class YamlDocument:
         return 1
 
 
+# libyaml's parser when PyYAML was built with it (several times faster), else pure Python;
+# both give nodes with positions, and the constructor is the safe one either way.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # Aliases can expand a few lines into billions of nodes ("billion laughs"): cap the work.
 _MAX_NODES = 20_000
 _MAX_DEPTH = 50
@@ -126,7 +130,7 @@ def load_yaml(
 ) -> tuple[YamlDocument | None, list[Diagnostic]]:
     """Parse one YAML document. `first_line` is the file line of the text's first line."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
     except yaml.reader.ReaderError as err:  # a control character YAML does not allow
         line = text[: err.position].count("\n") + first_line
         return None, [
