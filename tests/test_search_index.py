@@ -108,12 +108,31 @@ def test_title_match_ranks_above_body_match(tmp_path: Path) -> None:
     in_body = doc(
         "2024-01-01-body",
         title="Queue backlog",
-        body="Replication was mentioned once. " + "Other words. " * 5,
+        summary="Replication stopped.",
+        body="Replication lagged, then replication stopped. " * 3,
     )
     in_title = doc("2024-01-02-title", title="Replication lag on the orders database")
     with SearchIndex(tmp_path) as ix:
         ix.update([in_body, in_title])
         assert ids(ix.search("replication")) == [in_title.id, in_body.id]
+
+
+def test_more_matches_than_the_limit(tmp_path: Path) -> None:
+    """Past ``limit`` matches, Whoosh starts simplifying matchers with score bounds."""
+    docs = [
+        doc(
+            f"2024-01-{n:02d}-incident",
+            title="Replication lag" if n % 3 == 0 else "Queue backlog",
+            body="Replication stopped. " * (n % 4 + 1),
+        )
+        for n in range(1, 29)
+    ]
+    with SearchIndex(tmp_path) as ix:
+        ix.update(docs)
+        hits = ix.search("replication stopped", limit=5)
+    assert len(hits) == 5
+    assert all(h.title == "Replication lag" for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
 def test_words_are_stemmed(index: SearchIndex) -> None:

@@ -35,12 +35,13 @@ how rare ones, they have.
 Choices made for speed (pure-Python Whoosh, 10,000 documents, p95 under 50 ms):
 
 * One ``content`` field holds all the text (title, summary, body, factors, services,
-  tags) to match against; ``title`` (x3) and ``summary`` (x2) only add score.
+  tags) to match against; ``title`` (x3) and ``summary`` (x2) only add score, as an
+  optional part of the query (see ``SearchIndex._ranked``).
 * Phrases are pairs of consecutive terms indexed as single terms (see ``_WithPairs``),
   not positions: no position lists to read, and whoosh-ng 5.4 misreads some of them
   (a position list ending in the byte 46 is taken for a legacy pickle).
-* Scoring is BM25 without length normalization (see ``_SaturatedTfIdf``), whose score
-  bounds let Whoosh skip whole blocks of postings.
+* Scoring is BM25 without length normalization (see ``_SaturatedTfIdf``): no length
+  to read for each document scored.
 * Dates are also indexed as ``year`` and ``month`` terms (see ``_date_range``).
 * Snippets are made only for the hits returned, without running the analyzer over the
   body (see ``_match_spans``); the body is stored, not indexed.
@@ -92,6 +93,7 @@ STATUSES = ("draft", "in-review", "published")
 # A word or phrase must be in the content (title, summary, body, factors, services and
 # tags); found in the title or summary too, it scores more: a title match ranks first.
 BOOSTS = {"title": 3.0, "summary": 2.0}
+USELESS_BOOST_FRACTION = 0.8  # see SearchIndex._boosts
 
 SNIPPET_MARKS = ("«", "»")
 # A word for the text analyzer: Whoosh's default pattern, less "*" (kept there for
@@ -270,15 +272,14 @@ def _fields(doc: SearchDocument) -> dict[str, object]:
 class _SaturatedTfIdf(scoring.WeightingModel):
     """BM25 without document-length normalization (b = 0): idf × tf·(k1+1)/(tf+k1).
 
-    Whoosh's BM25F looks up every matching document's length, and its per-block score
-    bound (maximum frequency at minimum length) is so loose that it rarely skips a block:
-    a word found in every post-mortem took 50-100 ms at 10,000 documents. Without the
-    length, the bound is exact and skipping works (about 4 ms). Post-mortems follow one
-    template, so their lengths vary much less than web pages'; the saturation of the term
-    frequency still keeps a long document from winning by repetition alone.
+    Whoosh's BM25F reads every matching document's field length from a column, which
+    made it the largest cost of a query: p95 52 ms against 33 ms over the benchmark's
+    queries at 10,000 documents. Post-mortems follow one template, so their lengths vary
+    much less than web pages'; the saturation of the term frequency still keeps a long
+    document from winning by repetition alone.
 
-    The idf is BM25's: near zero for a word found in most post-mortems (Whoosh's never
-    goes below 1), which ranks better and makes the score bounds tighter still.
+    The idf is BM25's: near zero for a word found in nearly every post-mortem (Whoosh's
+    never goes below 1), so such a word hardly moves the ranking.
     """
 
     K1 = 1.2
@@ -288,11 +289,14 @@ class _SaturatedTfIdf(scoring.WeightingModel):
     ) -> scoring.BaseScorer:
         top = searcher.get_parent()
         n, df = top.doc_count_all(), top.doc_frequency(fieldname, text)
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))  # BM25's, not Whoosh's log(n/(df+1))+1
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return _SaturatedScorer(idf, searcher.term_info(fieldname, text).max_weight())
 
 
 class _SaturatedScorer(scoring.BaseScorer):
+    # No block-quality methods, as searches run with optimize=False (see
+    # SearchIndex._ranked); Whoosh still asks for max_quality() to simplify matchers.
+
     def __init__(self, idf: float, max_weight: float) -> None:
         self._idf = idf
         self._max_weight = max_weight
@@ -301,17 +305,11 @@ class _SaturatedScorer(scoring.BaseScorer):
         k1 = _SaturatedTfIdf.K1
         return self._idf * tf * (k1 + 1) / (tf + k1)
 
-    def supports_block_quality(self) -> bool:
-        return True
-
     def score(self, matcher: Matcher) -> float:
         return self._score(matcher.weight())
 
     def max_quality(self) -> float:
         return self._score(self._max_weight)
-
-    def block_quality(self, matcher: Matcher) -> float:
-        return self._score(matcher.block_max_weight())  # type: ignore[attr-defined]  # leaf
 
 
 # --------------------------------------------------------------------------- queries
@@ -422,16 +420,6 @@ def _containing(terms: tuple[str, ...], field: str = "content", boost: float = 1
         return wq.Term(field, terms[0], boost=boost)
     pairs = [wq.Term(field, f"{a} {b}") for a, b in itertools.pairwise(terms)]
     return wq.And(pairs, boost=boost)
-
-
-def _scored(terms: tuple[str, ...]) -> wq.Query:
-    """A word or phrase in the content, scoring more when the title or summary has it.
-
-    The title and summary are part of the content, so the boosts add score without
-    matching anything more.
-    """
-    boosts = [_containing(terms, field, boost) for field, boost in BOOSTS.items()]
-    return wq.Or([_containing(terms), *boosts])
 
 
 def _filter_clause(name: str, value: str, analyzer: Analyzer) -> wq.Query:
@@ -790,14 +778,40 @@ class SearchIndex:
                 reverse=True,
             )
             return [self._hit(r, parsed, 0.0) for r in results]
-        results = self._ranked(wq.And([_scored(c) for c in parsed.clauses]), parsed, limit)
+        results = self._ranked(wq.And, parsed, limit)
         if results.is_empty() and len(parsed.clauses) > 1:
-            results = self._ranked(wq.Or([_scored(c) for c in parsed.clauses]), parsed, limit)
+            results = self._ranked(wq.Or, parsed, limit)
         return [self._hit(r, parsed, r.score) for r in results]
 
-    def _ranked(self, ranked: wq.Query, parsed: _ParsedQuery, limit: int) -> Results:
+    def _ranked(self, combine: type[wq.CompoundQuery], parsed: _ParsedQuery, limit: int) -> Results:
+        """The words and phrases, all (``And``) or any (``Or``), found in the content.
+
+        The title and summary boosts only add score (they are part of the content), so
+        they are an optional part of the query: far cheaper than a union of the three
+        fields for each word, which the intersection would have to walk.
+        """
+        ranked = combine([_containing(c) for c in parsed.clauses])
+        boosts = [b for c in parsed.clauses for b in self._boosts(c)]
+        if boosts:
+            ranked = wq.AndMaybe(ranked, wq.Or(boosts))
         filter_ = _all_of(parsed.filters) if parsed.filters else None
-        return self._searcher.search(ranked, limit=limit, filter=filter_, mask=_mask(parsed))
+        # optimize=False: Whoosh's block skipping over an intersection can miss the best
+        # hit, and it saved no time here.
+        return self._searcher.search(
+            ranked, limit=limit, filter=filter_, mask=_mask(parsed), optimize=False
+        )
+
+    def _boosts(self, terms: tuple[str, ...]) -> list[wq.Query]:
+        """Extra score for a word or phrase in the title (x3) or the summary (x2).
+
+        A boost on a term found in (nearly) every title, such as "after" in "X after Y",
+        would add almost nothing (its idf is near zero) and cost a walk over all the
+        documents, so it is left out.
+        """
+        reader = self._searcher.reader()
+        most = USELESS_BOOST_FRACTION * reader.doc_count()
+        boosts = [_containing(terms, field, boost) for field, boost in BOOSTS.items()]
+        return [b for b in boosts if 0 < b.estimate_size(reader) <= most]
 
     def _hit(self, result: WhooshHit, parsed: _ParsedQuery, score: float) -> Hit:
         stored = result.fields()
