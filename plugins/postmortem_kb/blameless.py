@@ -7,6 +7,8 @@ quotes the phrase and suggests a systemic rewording. Code blocks and inline code
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -16,39 +18,43 @@ from .config import KBConfig
 from .diagnostics import Diagnostic, make
 from .model import PostMortem
 
-_INLINE_CODE = re.compile(r"`[^`]*`")
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
 _HANDLE = re.compile(r"(?<![\w.])@[A-Za-z][A-Za-z0-9_.-]*")
 _CAUSE_SECTIONS = ("root cause", "five whys")
 
 
 @lru_cache(maxsize=16)
-def _compiled(phrases: tuple[tuple[str, str], ...]) -> list[tuple[re.Pattern[str], str]]:
-    return [(re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE), hint) for pattern, hint in phrases]
+def _compiled(phrases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """One pattern for all phrases (group `p<i>` is phrase i), and the hints in that order."""
+    alternatives = "|".join(f"(?P<p{i}>{pattern})" for i, (pattern, _) in enumerate(phrases))
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE), tuple(h for _, h in phrases)
 
 
 def find_blame(text: str, config: KBConfig) -> Iterator[tuple[int, str, str]]:
-    """(0-based column, matched phrase, suggestion) for each blame phrase in one line of text."""
+    """(0-based offset, matched phrase, suggestion) for each blame phrase in `text`."""
+    if not config.blame_phrases:
+        return
+    pattern, hints = _compiled(tuple(config.blame_phrases.items()))
     visible = _INLINE_CODE.sub(lambda m: " " * len(m.group()), text)
-    for pattern, hint in _compiled(tuple(config.blame_phrases.items())):
-        for match in pattern.finditer(visible):
-            yield match.start(), match.group(), hint
+    for match in pattern.finditer(visible):
+        yield match.start(), match.group(), hints[int(str(match.lastgroup)[1:])]
 
 
 def blame_diagnostics(pm: PostMortem, config: KBConfig) -> Iterator[Diagnostic]:
     yield from _front_matter_blame(pm, config)
     in_code = code_fence_mask(pm.body.lines)
-    for offset, line in enumerate(pm.body.lines):
-        if in_code[offset]:
-            continue
-        for column, phrase, hint in find_blame(line, config):
-            yield make(
-                pm.source_path,
-                pm.body.line + offset,
-                "PM501",
-                f"blame-oriented phrase {phrase!r}",
-                column=column + 1,
-                hint=f"Instead: {hint}.",
-            )
+    prose = [("" if in_code[i] else line) for i, line in enumerate(pm.body.lines)]
+    starts = list(itertools.accumulate((len(line) + 1 for line in prose), initial=0))
+    for offset, phrase, hint in find_blame("\n".join(prose), config):
+        index = bisect.bisect_right(starts, offset) - 1
+        yield make(
+            pm.source_path,
+            pm.body.line + index,
+            "PM501",
+            f"blame-oriented phrase {phrase!r}",
+            column=offset - starts[index] + 1,
+            hint=f"Instead: {hint}.",
+        )
     yield from _people_as_causes(pm)
 
 

@@ -14,6 +14,7 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _H2 = re.compile(r"^## +(?P<name>.+?)(?: +#+)? *$")
 _LIST_ITEM = re.compile(r"^[-*+] +(?P<text>.*)$")
 _TABLE_ROW = re.compile(r"^ {0,3}\|?.*\|.*$")
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
 _SEPARATOR_CELL = re.compile(r"^:?-{1,}:?$")
 _TIME = re.compile(
     r"^(?:\*\*|__)?"
@@ -160,24 +161,18 @@ def _timeline_entry(text: str, line: int) -> TimelineEntry:
 
 def split_row(line: str, line_number: int) -> tuple[Cell, ...]:
     """Cells of a pipe-table row, honouring `\\|` escapes; columns are 1-based."""
-    cells: list[Cell] = []
-    start = 0
-    index = 0
     stripped_left = len(line) - len(line.lstrip())
     body = line.strip()
+    offset = stripped_left
     if body.startswith("|"):
-        body, start_offset = body[1:], stripped_left + 1
-    else:
-        start_offset = stripped_left
+        body, offset = body[1:], offset + 1
     if body.endswith("|") and not body.endswith("\\|"):
         body = body[:-1]
-    while index <= len(body):
-        if index == len(body) or (body[index] == "|" and (index == 0 or body[index - 1] != "\\")):
-            raw = body[start:index]
-            column = start_offset + start + (len(raw) - len(raw.lstrip())) + 1
-            cells.append(Cell(raw.strip().replace("\\|", "|"), line_number, column))
-            start = index + 1
-        index += 1
+    cells = []
+    for raw in _CELL_SEPARATOR.split(body):
+        column = offset + (len(raw) - len(raw.lstrip())) + 1
+        cells.append(Cell(raw.strip().replace("\\|", "|"), line_number, column))
+        offset += len(raw) + 1
     return tuple(cells)
 
 
