@@ -174,7 +174,7 @@ class Hit:
     services: tuple[str, ...]
     score: float
     snippet: str  # the fragments joined, matches marked with «»
-    fragments: tuple[SnippetFragment, ...]
+    fragments: tuple[SnippetFragment, ...]  # to style matches otherwise (a body may hold «»)
 
 
 # --------------------------------------------------------------------------- schema
@@ -261,8 +261,8 @@ def _fields(doc: SearchDocument) -> dict[str, object]:
         "severity": doc.severity,
         "status": doc.status,
         "date": doc.date.isoformat(),
-        "month": f"{doc.date:%Y-%m}",
-        "year": f"{doc.date:%Y}",
+        "month": _month(doc.date),
+        "year": _year(doc.date),
     }
 
 
@@ -356,7 +356,7 @@ _FIELD_ALIASES = {
 def _parse_query(query: str, analyzer: Analyzer) -> _ParsedQuery:
     """Parse the query language into Whoosh queries; any problem raises ``QueryError``.
 
-    ``analyzer`` must be the one the text fields were indexed with.
+    ``analyzer`` must be the one the text fields were indexed with, less the pairs.
     """
     _check_text(query)
     clauses: list[tuple[str, ...]] = []
@@ -438,7 +438,7 @@ def _filter_clause(name: str, value: str, analyzer: Analyzer) -> wq.Query:
         if not tokens:
             raise QueryError(f"{name}:{value} has no words to search for")
         return _containing(tokens, field)
-    return _any_of(field, value)
+    return _any_of(field, name, value)
 
 
 _EXAMPLES = {
@@ -451,11 +451,11 @@ _EXAMPLES = {
 }
 
 
-def _any_of(field: str, value: str) -> wq.Query:
+def _any_of(field: str, name: str, value: str) -> wq.Query:
     """``a,b`` matches either keyword, each as a whole (``payments`` ≠ ``payments-api``)."""
     values = [v.strip().lower() for v in value.split(",") if v.strip()]
     if not values:
-        raise QueryError(f"{field}: needs a value")
+        raise QueryError(f"{name}:{value} has no value, e.g. {name}:{_EXAMPLES[field]}")
     if field == "status":
         for v in values:
             if v not in STATUSES:
@@ -528,17 +528,25 @@ def _date_range(lo: datetime.date | None, hi: datetime.date | None) -> wq.Query:
             if hi is None
             else min(hi, datetime.date(lo.year, 12, 31))
         )
-        parts.append(wq.TermRange("month", f"{lo:%Y-%m}", f"{end:%Y-%m}"))
+        parts.append(wq.TermRange("month", _month(lo), _month(end)))
         lo = end + _DAY
     if hi is not None and (lo is None or lo <= hi) and hi.month != 12:  # and after
         start = (
             datetime.date(hi.year, 1, 1) if lo is None else max(datetime.date(hi.year, 1, 1), lo)
         )
-        parts.append(wq.TermRange("month", f"{start:%Y-%m}", f"{hi:%Y-%m}"))
+        parts.append(wq.TermRange("month", _month(start), _month(hi)))
         hi = start - _DAY
     if lo is None or hi is None or lo <= hi:  # whole years
-        parts.append(wq.TermRange("year", lo and f"{lo:%Y}", hi and f"{hi:%Y}"))
+        parts.append(wq.TermRange("year", lo and _year(lo), hi and _year(hi)))
     return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def _year(day: datetime.date) -> str:
+    return f"{day.year:04d}"  # strftime's %Y does not pad years before 1000
+
+
+def _month(day: datetime.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 # --------------------------------------------------------------------------- snippets
