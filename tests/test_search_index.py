@@ -554,6 +554,21 @@ def test_any_text_gives_hits_or_query_error(index: SearchIndex, query: str) -> N
     assert_hits_or_query_error(index, query)
 
 
+QUERY_PIECES = st.sampled_from(
+    ["service:", "tag:", "date:", "severity:", "status:", "factor:", "x:", "..", '"', "-", ",",
+     ":", " ", "pool", "the", "2024", "2024-02", "2024-02-30", "SEV1", "published",
+     "payments-api", "é", "*", "."]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(QUERY_PIECES, max_size=12).map("".join))
+def test_query_like_text_gives_hits_or_query_error(index: SearchIndex, query: str) -> None:
+    assert_hits_or_query_error(index, query)
+
+
 def assert_hits_or_query_error(index: SearchIndex, query: str) -> None:
     try:
         hits = index.search(query)
