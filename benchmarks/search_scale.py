@@ -8,7 +8,10 @@ directory, indexes them with ``postmortem_kb.search_index`` and reports:
 * the time of a full build and the size of the index on disk;
 * the time of an incremental update after 1% of the files changed (and of a no-op one);
 * p50/p95/max latency of ~200 realistic queries (words, phrases, filters, mixes) on a
-  warm index: every query runs once untimed, then ``--rounds`` timed passes.
+  warm index: every query runs once untimed, then ``--rounds`` timed passes; wall clock
+  and CPU time, which other load on the machine disturbs less;
+* the latency of one query on a freshly opened index (what ``pmkb search`` does, less
+  the interpreter's start and imports).
 
 The Markdown parsing here is deliberately minimal (front matter through yaml, markup
 stripped by regexes): it measures the index, not a parser.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import re
 import statistics
@@ -317,6 +321,8 @@ def main() -> None:
             queries = make_queries(docs, args.queries, args.seed)
             report("warm queries", warm_samples(index, queries, args.rounds), details=True)
         report("cold (open, search, close)", cold_samples(cache, queries[::10]), details=False)
+    # Wall-clock figures suffer when other processes compete for the CPUs; CPU time less.
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (last minute)")
 
 
 if __name__ == "__main__":

@@ -796,18 +796,19 @@ class SearchIndex:
 
         The title and summary boosts only add score (they are part of the content), so
         they are an optional part of the query: far cheaper than a union of the three
-        fields for each word, which the intersection would have to walk.
+        fields for each word, which the intersection would have to walk. Filters are
+        part of the query too (``Require``: they select but do not score), so a narrow
+        filter drives the intersection; as ``filter=``, Whoosh would walk every match.
         """
-        ranked = combine([_containing(c) for c in parsed.clauses])
+        ranked: wq.Query = combine([_containing(c) for c in parsed.clauses])
         boosts = [b for c in parsed.clauses for b in self._boosts(c)]
         if boosts:
             ranked = wq.AndMaybe(ranked, wq.Or(boosts))
-        filter_ = _all_of(parsed.filters) if parsed.filters else None
+        if parsed.filters:
+            ranked = wq.Require(ranked, _all_of(parsed.filters))
         # optimize=False: Whoosh's block skipping over an intersection can miss the best
         # hit, and it saved no time here.
-        return self._searcher.search(
-            ranked, limit=limit, filter=filter_, mask=_mask(parsed), optimize=False
-        )
+        return self._searcher.search(ranked, limit=limit, mask=_mask(parsed), optimize=False)
 
     def _boosts(self, terms: tuple[str, ...]) -> list[wq.Query]:
         """Extra score for a word or phrase in the title (x3) or the summary (x2).
