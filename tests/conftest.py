@@ -77,3 +77,25 @@ def build_site(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+
+
+PMKB = Path(sys.executable).parent / "pmkb"
+
+
+def pmkb(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """The installed `pmkb` command, as a user runs it."""
+    return subprocess.run([str(PMKB), *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def example_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The example knowledge base built once per session, both variants, each with
+    `pmkb build` (strict): {"internal": site folder, "public": site folder}."""
+    root = tmp_path_factory.mktemp("example-sites")
+    sites = {"internal": root / "internal", "public": root / "public"}
+    for variant, site in sites.items():
+        flags = ["--public"] if variant == "public" else []
+        result = pmkb("build", *flags, "--site-dir", str(site))
+        if result.returncode != 0:
+            pytest.fail(f"pmkb build {' '.join(flags)} failed:\n{result.stderr[-6000:]}")
+    return sites

@@ -85,7 +85,11 @@ def planted_site(tmp_path: Path) -> Path:
     # Pagefind: gzipped whatever the suffix; fragments are JSON, the index is binary CBOR.
     fragment = 'pagefind_dcd{"url":"/pm/a/","content":"Customer Acme Corp \\u0040sam"}'
     write(site, "pagefind/fragment/en_1.pf_fragment", gzip.compress(fragment.encode()))
-    write(site, "pagefind/index/en_2.pf_index", gzip.compress(b"pagefind_dcd\x81\x00i@kim\x83db-pay-07"))
+    write(
+        site,
+        "pagefind/index/en_2.pf_index",
+        gzip.compress(b"pagefind_dcd\x81\x00i@kim\x83db-pay-07"),
+    )
     write(site, "pagefind/pagefind-ui.js", "/** @param x PAY-9 */ const y = 'db-pay-07';\n")
     write(site, "pagefind/wasm.en.pagefind", gzip.compress(b"\x00asm @rustc OPS-1 db-pay-07"))
     return site

@@ -303,7 +303,13 @@ def test_public_fixture_is_clean(tmp_path: Path, public_text: str) -> None:
 # (code, text to replace, replacement, expected line, the reported text) on the public fixture;
 # in the body, the column is where the reported text starts.
 PUBLIC_CASES = [
-    ("PM701", "the orders database", "db-ord-01.corp.example.net", 36, "db-ord-01.corp.example.net"),
+    (
+        "PM701",
+        "the orders database",
+        "db-ord-01.corp.example.net",
+        36,
+        "db-ord-01.corp.example.net",
+    ),
     ("PM701", "stop.", "stop (10.20.3.14).", 47, "10.20.3.14"),
     ("PM701", "- The error-rate alert", "- The @oncall-pay alert", 61, "@oncall-pay"),
     ("PM701", "owned by the database.", "owned by the database (PAY-99).", 77, "PAY-99"),

@@ -297,7 +297,7 @@ def test_pages_without_the_override_still_build_and_get_the_stylesheet(
     for url in ("", "incidents", f"postmortems/{GOOD_ID}"):
         assert "assets/pmkb/pmkb.css" in page(good_project, url), url
     css = (good_project / "site" / "assets" / "pmkb" / "pmkb.css").read_text()
-    assert ".admonition.internal" in css and ".pmkb-badge" in css
+    assert '.admonition[class~="internal"]' in css and ".pmkb-badge" in css
 
 
 # --- runbooks and the home page ---------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import click
 from .archive import display_path, find_postmortem_files
 from .archive_search import CACHE_DIR, refresh
 from .diagnostics import format_diagnostics, has_errors, summary_line
+from .leak_check import check_site, leak_sources
 from .model import PostMortem
 from .parser import parse_file
 from .profiles import similar_to_draft
@@ -205,3 +208,51 @@ def _hit_json(hit: Hit) -> dict[str, object]:
         "score": round(hit.score, 4),
         "snippet": [fragment.marked() for fragment in hit.fragments],
     }
+
+
+PUBLIC_CONFIG = "mkdocs.public.yml"  # next to mkdocs.yml: INHERIT, `public: true`
+
+
+@main.command()
+@config_option
+@click.option(
+    "--public",
+    is_flag=True,
+    help=f"Build the public site from {PUBLIC_CONFIG} next to the configuration file.",
+)
+@click.option(
+    "-d",
+    "--site-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Build into this folder instead of the configuration's site_dir.",
+)
+@click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on warnings.")
+def build(config_file: Path, public: bool, site_dir: Path | None, strict: bool) -> None:
+    """Build the internal site, or with --public the public one: only public, published
+    post-mortems, redacted, and the build fails if any output file looks internal."""
+    target = config_file.parent / PUBLIC_CONFIG if public else config_file
+    if not target.is_file():
+        raise click.ClickException(f"{target} does not exist")
+    command = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(target)]
+    command += ["--strict"] if strict else []
+    command += ["--site-dir", str(site_dir)] if site_dir else []
+    env = {"NO_MKDOCS_2_WARNING": "1", **os.environ}  # as the Makefile: no theme banner
+    sys.exit(subprocess.run(command, check=False, env=env).returncode)
+
+
+@main.command()
+@click.argument("site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@config_option
+def leaks(site_dir: Path, config_file: Path) -> None:
+    """Scan a built public site for internal content, as every public build does: exit 1
+    on leaks, each listed with its output file, the text and the source files it came from."""
+    project = _project(config_file)
+    archive = project.load_archive()
+    config_files = [config_file, config_file.parent / PUBLIC_CONFIG]
+    sources = leak_sources(project, archive, [path for path in config_files if path.is_file()])
+    report = check_site(site_dir, sources, project.config)
+    for line in report.lines():
+        click.echo(line)
+    click.echo(report.summary(), err=True)
+    sys.exit(0 if report.ok else 1)

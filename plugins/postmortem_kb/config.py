@@ -7,11 +7,13 @@ badges and the severity page.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+import mergedeep  # MkDocs' own dependency, for INHERIT's merge
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class SeverityLevel(BaseModel):
@@ -126,8 +128,32 @@ class KBConfig(BaseModel):
         False, description="Build the public variant: public post-mortems only, redacted."
     )
     deny_patterns: list[str] = Field(
-        default_factory=list, description="Extra regular expressions the public leak check rejects."
+        default_factory=list,
+        description="Extra regular expressions (matched case-insensitively) that the public "
+        "leak check rejects and `pmkb check` warns about in public post-mortems (PM701).",
     )
+    public_pages: list[str] = Field(
+        default_factory=lambda: ["index.md"],
+        description="Pages of docs_dir (source paths, `fnmatch` patterns such as "
+        "`policies/*.md`) that the public site keeps; every other page of docs_dir is left "
+        "out, and so is everything under `runbooks_dir`. The generated pages (incident "
+        "listings, severity levels) follow the post-mortems' visibility instead.",
+    )
+    public_home: str | None = Field(
+        None,
+        description="A page of docs_dir that is the public site's home page (served as "
+        "`index.md` there) and is left out of the internal site, e.g. `public-index.md`.",
+    )
+
+    @field_validator("deny_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"{pattern!r} is not a regular expression: {err}") from err
+        return patterns
 
     @property
     def level_names(self) -> list[str]:
@@ -150,16 +176,29 @@ _LenientLoader.add_multi_constructor("!", _ignore_tag)
 _LenientLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore_tag)
 
 
-def plugin_options(config_file: Path, plugin_name: str = "postmortems") -> dict[str, Any]:
-    """The options of our plugin in `config_file`, following MkDocs' `INHERIT`."""
+def merged_config(config_file: Path) -> dict[str, Any]:
+    """The raw data of `config_file`, merged into its `INHERIT` parents as MkDocs does it
+    (`mergedeep`: mappings are merged key by key, anything else, lists included, is replaced)."""
     data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_LenientLoader) or {}
+    parent = data.pop("INHERIT", None)
+    if not parent:
+        return data
+    return mergedeep.merge(merged_config((config_file.parent / parent).resolve()), data)
+
+
+def plugin_options(config_file: Path, plugin_name: str = "postmortems") -> dict[str, Any]:
+    """The options of our plugin in `config_file`, following MkDocs' `INHERIT`.
+
+    `plugins` is a list (`- postmortems: {...}`) or a mapping (`postmortems: {...}`). Only
+    the mapping form lets a child such as `mkdocs.public.yml` change one option
+    (`postmortems: {public: true}`) and keep the others: a child's list replaces its parent's.
+    """
+    plugins = merged_config(config_file).get("plugins") or []
+    entries = (
+        [{name: cfg} for name, cfg in plugins.items()] if isinstance(plugins, dict) else plugins
+    )
     options: dict[str, Any] = {}
-    parent = data.get("INHERIT")
-    if parent:
-        options.update(plugin_options((config_file.parent / parent).resolve(), plugin_name))
-    for entry in data.get("plugins") or []:
-        if entry == plugin_name:
-            continue
+    for entry in entries:
         if isinstance(entry, dict) and plugin_name in entry:
             options.update(entry[plugin_name] or {})
     return options
@@ -167,12 +206,7 @@ def plugin_options(config_file: Path, plugin_name: str = "postmortems") -> dict[
 
 def docs_dir(config_file: Path) -> Path:
     """The `docs_dir` of `config_file` (following `INHERIT`), as an absolute path."""
-    data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_LenientLoader) or {}
-    if "docs_dir" in data:
-        return (config_file.parent / data["docs_dir"]).resolve()
-    if data.get("INHERIT"):
-        return docs_dir((config_file.parent / data["INHERIT"]).resolve())
-    return (config_file.parent / "docs").resolve()
+    return (config_file.parent / merged_config(config_file).get("docs_dir", "docs")).resolve()
 
 
 def load_config(config_file: Path | None) -> KBConfig:

@@ -13,18 +13,32 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 
 from .config import KBConfig
 from .index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, IndexPages
-from .listings import ActionSummary, Listings, action_summary, build_listings, postmortem_uri
+from .listings import (
+    DIMENSIONS,
+    PUBLIC_DIMENSIONS,
+    ActionSummary,
+    Listings,
+    action_summary,
+    build_listings,
+    postmortem_uri,
+)
 from .model import PostMortem
 from .page_header import PostMortemHeader, build_header
 from .profiles import similar_incidents
+from .public import public_page_markdown
+from .redaction import mark_internal_for_site
 from .similarity import Similar
 
 IGNORED_RUNBOOK_STEMS = ("index", "README")
+
+
+def _any_link(target: str) -> bool:
+    return True
 
 
 class KBSite:
@@ -35,12 +49,16 @@ class KBSite:
         *,
         runbook_uris: dict[str, str],
         today: dt.date,
+        public: bool = False,
     ) -> None:
-        """`incidents` newest first; `runbook_uris` maps runbook ids to their source paths."""
+        """`incidents` newest first; `runbook_uris` maps runbook ids to their source paths.
+        `public`: the public site, whose `incidents` are `public.public_archive`'s."""
         self.config = config
         self.today = today
+        self.public = public
         self.runbook_uris = runbook_uris
-        self.listings: Listings = build_listings(incidents, config)
+        dimensions = PUBLIC_DIMENSIONS if public else DIMENSIONS
+        self.listings: Listings = build_listings(incidents, config, dimensions)
         self.index_pages = IndexPages(self.listings, config, runbook_uris)
         self._runbook_ids = {uri: rid for rid, uri in runbook_uris.items()}
         self._postmortems = {postmortem_uri(pm.id): pm for pm in incidents}
@@ -56,13 +74,26 @@ class KBSite:
             return None
         if src_uri not in self._headers:
             self._headers[src_uri] = build_header(
-                pm, self.config, self.listings, self.runbook_uris, self.similar.get(pm.id, ())
+                pm,
+                self.config,
+                self.listings,
+                self.runbook_uris,
+                self.similar.get(pm.id, ()),
+                public=self.public,
             )
         return self._headers[src_uri]
 
-    def page_markdown(self, markdown: str, src_uri: str) -> str:
+    def page_markdown(
+        self, markdown: str, src_uri: str, is_public_link: Callable[[str], bool] = _any_link
+    ) -> str:
         """`markdown` of the page at `src_uri`, with the home markers filled in and, on a
-        runbook, the incidents that used it appended."""
+        runbook, the incidents that used it appended. A post-mortem's internal blocks are
+        shown marked "Internal only" on the internal site, and cut on the public site, where
+        links `is_public_link` rejects become plain text (`public.public_page_markdown`)."""
+        if src_uri in self._postmortems:
+            if self.public:
+                return public_page_markdown(markdown, is_public_link)
+            return mark_internal_for_site(markdown.replace("\r\n", "\n").replace("\r", "\n"))
         if RECENT_MARKER in markdown:
             markdown = markdown.replace(RECENT_MARKER, self.index_pages.recent_incidents(src_uri))
         if OPEN_ACTIONS_MARKER in markdown:

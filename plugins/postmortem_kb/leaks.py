@@ -47,9 +47,10 @@ import gzip
 import html
 import re
 import string
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 SCANNED_SUFFIXES = frozenset({".html", ".json", ".xml", ".js", ".txt", ".css", ".map"})
@@ -383,10 +384,47 @@ def internal_only_terms(internal_texts: Iterable[str], public_texts: Iterable[st
 
 
 def not_in_public(terms: Iterable[str], public_texts: Iterable[str]) -> set[str]:
-    """The ``terms`` that no public text contains, compared as :func:`internal_only_terms`
-    does (case, whitespace, Markdown emphasis and link brackets ignored)."""
-    public = "\n".join(_normalised(text.translate(_MARKUP)) for text in public_texts)
-    return {term for term in terms if _normalised(term) and _normalised(term) not in public}
+    """The ``terms`` that no public text contains as a whole word (or words), as the scan
+    would find them (:func:`terms_rule`), with case, whitespace, Markdown emphasis and
+    link brackets ignored.
+
+    One pass of the terms' trie over the public text, instead of one substring search per
+    term (7,000 terms against 1.6 MB of public text: under 1 s instead of 7.7 s). The pass
+    finds one term per position, the longest; a term hidden by a found one is either its
+    prefix (``db-pay-07`` of ``db-pay-07.corp``) or starts inside it, so each found match
+    is searched again from its second character.
+    """
+    wanted = {term: _normalised(term) for term in terms}
+    rule = terms_rule(words for words in wanted.values() if words)
+    if rule is None:
+        return set()
+    regex = _compile(rule)
+    public = _lowered("\n".join(_normalised(text.translate(_MARKUP)) for text in public_texts))
+    reach = max(map(len, wanted.values())) + 1
+    found: set[str] = set()
+    searched: set[int] = set()
+    windows = [(0, len(public))]
+    while windows:
+        start, end = windows.pop()
+        for match in regex.finditer(public, start, end):
+            found.add(match.group())
+            if match.start() not in searched:
+                searched.add(match.start())
+                windows.append((match.start() + 1, min(len(public), match.end() + reach)))
+    ordered = sorted(found)
+    return {term for term, words in wanted.items() if words and not _has_prefix(ordered, words)}
+
+
+def _has_prefix(ordered: list[str], words: str) -> bool:
+    """Whether a string of ``ordered`` (sorted) is ``words``, or starts with it followed by
+    a character that ends a word where ``words`` ends."""
+    index = bisect_left(ordered, words)
+    while index < len(ordered) and ordered[index].startswith(words):
+        rest = ordered[index][len(words) :]
+        if not rest or not (_is_word(words[-1]) and _is_word(rest[0])):
+            return True
+        index += 1
+    return False
 
 
 def _normalised(text: str) -> str:
@@ -395,7 +433,7 @@ def _normalised(text: str) -> str:
 
 def _candidate_terms(text: str) -> set[str]:
     terms: set[str] = set()
-    for token in _TOKEN_RE.findall(text):
+    for token in set(_TOKEN_RE.findall(text)):  # each distinct token once
         parts = token.split(".") if "." in token else []
         terms.update(part for part in (token, *parts) if _is_distinctive_token(part))
     for run in _NAME_RUN_RE.findall(text):
@@ -403,6 +441,7 @@ def _candidate_terms(text: str) -> set[str]:
     return {term for term in terms if len(term) >= _MIN_TERM}
 
 
+@lru_cache(maxsize=65536)  # the same words recur in every post-mortem
 def _is_distinctive_token(token: str) -> bool:
     if _IPV4_RE.match(token):
         return True

@@ -177,6 +177,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
     ),
     Dimension("runbooks", "Incidents by runbook", "Runbook", lambda pm: pm.meta.runbooks),
 )
+PUBLIC_DIMENSIONS = tuple(d for d in DIMENSIONS if d.key != "runbooks")
+"""The public site's groupings: runbooks are internal pages."""
 
 
 def group_by(dimension: Dimension, incidents: Sequence[PostMortem], config: KBConfig) -> Group:
@@ -211,10 +213,14 @@ class Listings:
         return {pm.id: index for index, pm in enumerate(self.incidents)}
 
 
-def build_listings(incidents: Sequence[PostMortem], config: KBConfig) -> Listings:
-    """Every grouping of `incidents`, which must be sorted newest first."""
+def build_listings(
+    incidents: Sequence[PostMortem],
+    config: KBConfig,
+    dimensions: Sequence[Dimension] = DIMENSIONS,
+) -> Listings:
+    """Every grouping of `incidents` (sorted newest first) along `dimensions`."""
     ordered = tuple(incidents)
-    groups = {d.key: group_by(d, ordered, config) for d in DIMENSIONS}
+    groups = {d.key: group_by(d, ordered, config) for d in dimensions}
     return Listings(ordered, groups, reverse_related(ordered))
 
 

@@ -9,6 +9,7 @@ URLs, so this module knows nothing of MkDocs. A missing value is `None` or
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from .config import KBConfig
 from .durations import NOT_RECORDED, format_duration
 from .listings import Listings, postmortem_uri, value_uri
 from .model import PostMortem
+from .public import public_lead
 from .severity import Badge, badge
 from .similarity import Similar
 
@@ -75,6 +77,9 @@ class PostMortemHeader:
     related: tuple[IncidentLink, ...]  # both directions, newest first
     runbooks: tuple[Link, ...]
     similar: tuple[IncidentLink, ...] = ()  # most similar first, never one of `related`
+    public: bool = False  # the public site's page: no roles, authors, channel or runbooks
+    lead: tuple[str, ...] = ()  # public page: the public summary, as plain-text paragraphs
+    public_summary: str | None = None  # internal page: the `public_summary` field, to review
 
 
 def build_header(
@@ -83,10 +88,16 @@ def build_header(
     listings: Listings,
     runbook_uris: dict[str, str],
     similar: Sequence[Similar] = (),
+    *,
+    public: bool = False,
 ) -> PostMortemHeader:
     """The header and footer data of `pm`'s page. `runbook_uris` maps runbook ids to their
     pages' source paths; a runbook without a page is shown as plain text. `similar` are the
-    incidents most like `pm` (see `profiles.similar_incidents`)."""
+    incidents most like `pm` (see `profiles.similar_incidents`).
+
+    `public` builds the public site's variant (pass the redacted `public.public_postmortem`
+    and listings of public post-mortems): no roles, authors, channel or runbooks, whatever
+    `pm` holds, and the public summary as the lead (`public.public_lead`)."""
     meta = pm.meta
     severity = listings.groups["severity"].value(meta.severity) if meta.severity else None
     timings = (
@@ -101,7 +112,7 @@ def build_header(
         if (handle := getattr(meta.roles, name, None))
     )
     started = meta.timestamps.started
-    return PostMortemHeader(
+    header = PostMortemHeader(
         id=pm.id,
         severity=badge(config, meta.severity) if meta.severity else None,
         severity_uri=value_uri("severity", severity.slug) if severity else None,
@@ -128,6 +139,17 @@ def build_header(
             if s.id in listings.by_id
         ),
     )
+    if public:
+        return dataclasses.replace(
+            header,
+            roles=(),
+            authors=(),
+            channel=None,
+            runbooks=(),
+            public=True,
+            lead=public_lead(pm),
+        )
+    return dataclasses.replace(header, public_summary=meta.public_summary)
 
 
 def _timing(label: str, value: dt.timedelta | None) -> Timing:

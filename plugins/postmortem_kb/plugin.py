@@ -16,10 +16,11 @@ from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import clean_directory
 from mkdocs.utils.templates import TemplateContext
 from pydantic import ValidationError
 
@@ -28,8 +29,16 @@ from .config import KBConfig
 from .diagnostics import Diagnostic
 from .index_pages import GeneratedPage
 from .kb_site import KBSite, runbook_uris
+from .leak_check import check_site, leak_sources
 from .listings import POSTMORTEMS_URI
 from .project import Project
+from .public import (
+    internal_docs_uri,
+    link_filter,
+    public_archive,
+    public_docs_uri,
+    public_page_meta,
+)
 
 log = get_plugin_logger("postmortems")
 
@@ -47,6 +56,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self.project: Project | None = None
         self.archive: Archive | None = None
         self.site: KBSite | None = None
+        self._site_uris: frozenset[str] = frozenset()  # every file of the site, after on_files
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -83,7 +93,10 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         today = dt.datetime.now(dt.UTC).date()
         self.archive = self.project.load_archive(today=today)
         _report(self.archive.diagnostics)
-        for pm in self.archive.postmortems:
+        public = self.kb_config.public
+        shown = public_archive(self.archive) if public else self.archive
+        _select_docs(files, config, self.kb_config)
+        for pm in shown.postmortems:
             uri = f"{POSTMORTEMS_URI}/{pm.id}.md"
             files.append(
                 File.generated(config, uri, abs_src_path=str(pm.path), inclusion=NOT_IN_NAV)
@@ -92,7 +105,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             (f.src_uri for f in files.documentation_pages()), self.kb_config.runbooks_dir
         )
         self.site = KBSite(
-            self.archive.newest_first(), self.kb_config, runbook_uris=runbooks, today=today
+            shown.newest_first(), self.kb_config, runbook_uris=runbooks, today=today, public=public
         )
         for page in self.site.generated_pages():
             _add_page(files, config, page)
@@ -101,6 +114,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
                 config, STYLESHEET_URI, abs_src_path=str(STYLESHEET), inclusion=NOT_IN_NAV
             )
         )
+        self._site_uris = frozenset(file.src_uri for file in files)
         return files
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
@@ -114,10 +128,17 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
     ) -> str:
         """For each page, before its Markdown is rendered: fill in the home page's
         `<!-- pmkb:... -->` markers and append a runbook's "Incidents that used this
-        runbook", so their links are checked like any other."""
+        runbook", so their links are checked like any other. A post-mortem's internal blocks
+        are marked "Internal only" on the internal site; on the public site its Markdown is
+        redacted and its front matter (`page.meta`) cut down to `public.PUBLIC_META`."""
         if self.site is None:
             return markdown
-        return self.site.page_markdown(markdown, page.file.src_uri)
+        src_uri = page.file.src_uri
+        if not self.kb_config.public:
+            return self.site.page_markdown(markdown, src_uri)
+        if src_uri.startswith(f"{POSTMORTEMS_URI}/"):
+            page.meta = public_page_meta(page.meta)
+        return self.site.page_markdown(markdown, src_uri, link_filter(src_uri, self._site_uris))
 
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
@@ -128,12 +149,61 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         context["pmkb_postmortem"] = header  # type: ignore[typeddict-unknown-key]
         return context
 
+    @event_priority(-100)
+    def _check_public_leaks(self, *, config: MkDocsConfig) -> None:
+        """Once per public build, last (after the Pagefind index is written): scan every
+        file of the site for internal content (`leak_check.check_site`). A leak fails the
+        build and empties the site folder, so that no step after it publishes the site.
+        Other steps that write into the site (a search index) belong before it."""
+        if not self.kb_config.public or self.project is None or self.archive is None:
+            return
+        config_files = {Path(config.config_file_path), self.project.root / "mkdocs.yml"}
+        existing = sorted(path for path in config_files if path.is_file())
+        sources = leak_sources(self.project, self.archive, existing)
+        report = check_site(Path(config.site_dir), sources, self.kb_config)
+        if report.ok:
+            log.info(report.summary())
+            return
+        lines = list(report.lines())
+        for line in lines:
+            log.error(line)
+        clean_directory(config.site_dir)
+        raise PluginError(
+            f"{report.summary()}; the site folder was emptied, nothing may be published:\n"
+            + "\n".join(lines)
+        )
+
+    on_post_build = CombinedEvent(_check_public_leaks)
+
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
     ) -> LiveReloadServer:
         if self.project is not None:
             server.watch(str(self.project.postmortems_dir))
         return server
+
+
+def _select_docs(files: Files, config: MkDocsConfig, kb_config: KBConfig) -> None:
+    """Leave out (or move) the files of the docs folder that this variant of the site does
+    not have: `public.public_docs_uri` decides on the public site (an allow list of pages,
+    no runbooks, the public home page as `index.md`), `public.internal_docs_uri` on the
+    internal one (everything but the public home page)."""
+    docs = Path(config.docs_dir).resolve()
+    moves: dict[File, str | None] = {}
+    for file in files:
+        if not file.abs_src_path or not Path(file.abs_src_path).resolve().is_relative_to(docs):
+            continue  # the theme's files
+        if kb_config.public:
+            target = public_docs_uri(file.src_uri, kb_config, is_page=file.is_documentation_page())
+        else:
+            target = internal_docs_uri(file.src_uri, kb_config)
+        if target != file.src_uri:
+            moves[file] = target
+    for file in moves:
+        files.remove(file)
+    for file, target in moves.items():
+        if target is not None and file.abs_src_path:
+            files.append(File.generated(config, target, abs_src_path=file.abs_src_path))
 
 
 def _add_page(files: Files, config: MkDocsConfig, page: GeneratedPage) -> None:

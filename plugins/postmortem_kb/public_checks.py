@@ -16,7 +16,7 @@ before anything is built.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from .body import find_table
@@ -29,11 +29,15 @@ from .redaction import find_internal_blocks
 HIDDEN_COLUMNS = ("Owner", "Ticket")
 
 
+def pattern_rules(deny_patterns: Iterable[str]) -> list[LeakRule]:
+    """The `deny_patterns` option as leak rules, named `deny-pattern-1`, `-2`..."""
+    return [LeakRule(f"deny-pattern-{i + 1}", p) for i, p in enumerate(deny_patterns)]
+
+
 @lru_cache(maxsize=8)
 def source_deny_list(deny_patterns: tuple[str, ...]) -> DenyList:
     """The default leak rules plus the configured `deny_patterns` (compiled once)."""
-    extra = [LeakRule(f"deny-pattern-{i + 1}", p) for i, p in enumerate(deny_patterns)]
-    return build_deny_list(extra_rules=extra)
+    return build_deny_list(extra_rules=pattern_rules(deny_patterns))
 
 
 def check_public_text(pm: PostMortem, config: KBConfig, today: dt.date) -> Iterator[Diagnostic]:
