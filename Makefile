@@ -23,6 +23,10 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
+## The public incident history (mkdocs.public.yml) into site-public/; fails on any leak
+build-public: $(STAMP)
+	$(BIN)/pmkb build --public
+
 ## Run the whole test suite (browser tests need Debian's chromium: `make browser-deps`)
 test: $(STAMP)
 	$(BIN)/pytest
