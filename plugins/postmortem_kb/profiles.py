@@ -7,7 +7,7 @@ Both work on plain text (never raw Markdown) from the same sections, so the page
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from .model import PostMortem
 from .plaintext import markdown_to_text
@@ -42,7 +42,7 @@ def incident_profile(pm: PostMortem) -> IncidentProfile:
 
 def similar_incidents(
     postmortems: Sequence[PostMortem],
-    related: Mapping[str, Sequence[str]],
+    related: Mapping[str, Collection[str]],
     k: int = SIMILAR_COUNT,
 ) -> dict[str, list[Similar]]:
     """The `k` most similar others of every post-mortem, leaving out the incidents already
