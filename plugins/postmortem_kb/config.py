@@ -124,6 +124,11 @@ class KBConfig(BaseModel):
     min_action_items: int = 3
     max_action_items: int = 7
     stale_draft_days: int = 2
+    site_search: bool = Field(
+        True,
+        description="Index the built site with Pagefind and show the search dialog; false "
+        "leaves the site without search, or with Material's if its `search` plugin is on.",
+    )
     public: bool = Field(
         False, description="Build the public variant: public post-mortems only, redacted."
     )

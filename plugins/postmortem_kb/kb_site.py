@@ -6,7 +6,8 @@ questions, without knowing MkDocs:
 - which pages to generate (`generated_pages`: listings, overviews, severity levels);
 - what a page's Markdown becomes (`page_markdown`: the home page's markers are filled in, a
   runbook gets the incidents that used it);
-- what header a post-mortem page shows (`header`).
+- what header a post-mortem page shows (`header`);
+- how a page takes part in the site search (`search_markup`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .config import KBConfig
 from .index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, IndexPages
 from .listings import (
     DIMENSIONS,
+    INCIDENTS_URI,
     PUBLIC_DIMENSIONS,
     ActionSummary,
     Listings,
@@ -33,8 +35,10 @@ from .profiles import similar_incidents
 from .public import public_page_markdown
 from .redaction import mark_internal_for_site
 from .similarity import Similar
+from .site_search import HANDBOOK, SearchMarkup, postmortem_markup, unindexed
 
 IGNORED_RUNBOOK_STEMS = ("index", "README")
+HOME_URI = "index.md"
 
 
 def _any_link(target: str) -> bool:
@@ -83,6 +87,18 @@ class KBSite:
             )
         return self._headers[src_uri]
 
+    def search_markup(self, src_uri: str) -> SearchMarkup | None:
+        """How the page at `src_uri` takes part in the site search: a post-mortem with its
+        filters and metadata; any other page of the docs (runbooks, handbook, severity
+        levels) as `HANDBOOK`; None, left out of the index, for the home page and the
+        generated listings under `incidents/`, which repeat every title."""
+        pm = self._postmortems.get(src_uri)
+        if pm is not None:
+            return postmortem_markup(pm, self.config)
+        if src_uri == HOME_URI or src_uri.startswith(f"{INCIDENTS_URI}/"):
+            return None
+        return HANDBOOK
+
     def page_markdown(
         self, markdown: str, src_uri: str, is_public_link: Callable[[str], bool] = _any_link
     ) -> str:
@@ -103,7 +119,7 @@ class KBSite:
         runbook = self._runbook_ids.get(src_uri)
         if runbook is not None:
             backlinks = self.index_pages.runbook_backlinks(runbook, src_uri)
-            markdown = f"{markdown.rstrip()}\n\n{backlinks}"
+            markdown = f"{markdown.rstrip()}\n\n{unindexed(backlinks)}"
         return markdown
 
     @cached_property

@@ -1,7 +1,8 @@
 """The `postmortems` MkDocs plugin: thin hooks over the domain modules.
 
-The hooks say *when*; `Project`, `Archive`, the checks and `KBSite` (the generated pages,
-the page headers, the runbook backlinks) say *what*. Settings are validated by the same
+The hooks say *when*; `Project`, `Archive`, the checks, `KBSite` (the generated pages,
+the page headers, the runbook backlinks, the search markup) and `site_search` (the Pagefind
+index) say *what*. Settings are validated by the same
 pydantic model the CLI uses (`KBConfig`).
 """
 
@@ -39,11 +40,16 @@ from .public import (
     public_docs_uri,
     public_page_meta,
 )
+from .site_search import SiteSearchError, facet_order, index_site
 
 log = get_plugin_logger("postmortems")
 
 STYLESHEET = Path(__file__).parent / "assets" / "pmkb.css"
 STYLESHEET_URI = "assets/pmkb/pmkb.css"
+SEARCH_ASSETS = {  # the site search's dialog (overrides/partials/pmkb/search.html)
+    "assets/pmkb/search.css": Path(__file__).parent / "assets" / "search.css",
+    "assets/pmkb/search.js": Path(__file__).parent / "assets" / "search.js",
+}
 NOT_IN_NAV = InclusionLevel.NOT_IN_NAV
 
 
@@ -74,11 +80,21 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Once per build, first: locate the project, and add the plugin's stylesheet (badges,
-        header, tables, the `internal` admonition) to `extra_css` so every KB gets it."""
+        header, tables, the `internal` admonition) to `extra_css` so every KB gets it, with
+        the site search's stylesheet and script, and `md_in_html` (blocks the search leaves
+        out of its index are Markdown inside a `<div markdown>`)."""
         root = Path(config.config_file_path).resolve().parent
         self.project = Project(root, self.kb_config, Path(config.docs_dir).resolve())
         if STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(STYLESHEET_URI)
+        if "md_in_html" not in config.markdown_extensions:  # for site_search.unindexed
+            config.markdown_extensions.append("md_in_html")
+        if self.kb_config.site_search:
+            css, js = SEARCH_ASSETS
+            if css not in config.extra_css:
+                config.extra_css.append(css)
+            if js not in map(str, config.extra_javascript):
+                config.extra_javascript.append(js)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -109,11 +125,12 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         )
         for page in self.site.generated_pages():
             _add_page(files, config, page)
-        files.append(
-            File.generated(
-                config, STYLESHEET_URI, abs_src_path=str(STYLESHEET), inclusion=NOT_IN_NAV
-            )
-        )
+        assets = {
+            STYLESHEET_URI: STYLESHEET,
+            **(SEARCH_ASSETS if self.kb_config.site_search else {}),
+        }
+        for uri, path in assets.items():
+            files.append(File.generated(config, uri, abs_src_path=str(path), inclusion=NOT_IN_NAV))
         self._site_uris = frozenset(file.src_uri for file in files)
         return files
 
@@ -121,6 +138,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         """Once per build, before any page renders: add the `pmkb_page` filter, which turns a
         source path (how the header data links pages) into that page, for its URL and title."""
         env.filters["pmkb_page"] = _page_of(files)
+        env.globals["pmkb_site_search"] = self.kb_config.site_search
+        env.globals["pmkb_search_facets"] = facet_order(self.kb_config)
         return env
 
     def on_page_markdown(
@@ -147,7 +166,32 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         data (`page_header.PostMortemHeader`) to the theme override as `pmkb_postmortem`."""
         header = self.site.header(page.file.src_uri) if self.site else None
         context["pmkb_postmortem"] = header  # type: ignore[typeddict-unknown-key]
+        search = self.site.search_markup(page.file.src_uri) if self.site else None
+        context["pmkb_search"] = search if self.kb_config.site_search else None  # type: ignore[typeddict-unknown-key]
         return context
+
+    @event_priority(0)
+    def _index_site_search(self, *, config: MkDocsConfig) -> None:
+        """Once per build (`mkdocs serve` rebuilds included), after every page is written:
+        index the site with Pagefind (`site_search.index_site`) into `<site_dir>/pagefind/`.
+        Default priority: checks of the finished site (the public leak check, at -100) run
+        after it and see the index."""
+        if not self.kb_config.site_search:
+            return
+        try:
+            stats = index_site(Path(config.site_dir))
+        except SiteSearchError as err:
+            raise PluginError(
+                f"site search: {err} (to build without it, set `site_search: false` in the "
+                "postmortems plugin's options)"
+            ) from err
+        if stats.pages == 0:
+            log.warning("site search: Pagefind indexed no page (no data-pagefind-body found)")
+        else:
+            log.info(
+                f"site search: {stats.pages} pages indexed in {stats.seconds:.1f} s "
+                f"({stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files)"
+            )
 
     @event_priority(-100)
     def _check_public_leaks(self, *, config: MkDocsConfig) -> None:
@@ -173,7 +217,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             + "\n".join(lines)
         )
 
-    on_post_build = CombinedEvent(_check_public_leaks)
+    on_post_build = CombinedEvent(_index_site_search, _check_public_leaks)
 
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
