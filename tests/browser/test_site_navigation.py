@@ -277,3 +277,25 @@ def test_a_postmortem_of_a_temp_project_is_served(
     page.goto(f"postmortems/{GOOD_NAME[:-3]}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Checkout errors")
     assert broken_links(page) == {}
+
+
+# --- similar incidents -----------------------------------------------------------------------
+
+
+def test_a_similar_incident_is_listed_with_its_reasons_and_opens(
+    page: Page, failed_requests: list[str]
+) -> None:
+    page.goto("/postmortems/2024-05-30-orders-db-pool-exhaustion/")
+    footer = page.get_by_role("region", name="Related incidents and runbooks")
+    title = footer.get_by_role("heading", name="Similar incidents", exact=True)
+    similar = section_after(title).get_by_role("listitem")
+    expect(similar.first).to_be_visible()
+    related_titles = set(related_incidents(page).all_inner_texts())
+    first = similar.first.get_by_role("link")
+    other_title = first.inner_text()
+    assert other_title not in related_titles  # similar never repeats related
+    expect(similar.first).to_contain_text("same service: ")
+    first.click()
+    expect_heading(page, other_title)
+    assert_no_broken_links(page)
+    assert failed_requests == []
