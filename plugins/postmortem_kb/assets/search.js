@@ -5,7 +5,8 @@
  * Nothing is downloaded until the dialog opens: then pagefind.js, its WASM and the index's
  * metadata; each query fetches only the index chunks of its words, and one fragment
  * (title, metadata, text) per result shown, five at a time. A query runs 40 ms after the
- * last key (a faster key cancels it before it fetches anything); stop words and a last
+ * last key (a faster key cancels it before it fetches anything), one at a time (keys typed
+ * meanwhile make one more search, for the latest text, when it is done); stop words and a last
  * word still shorter than 3 letters are left out of it, since Pagefind matches prefixes
  * and their chunks are the largest. The facets' values and counts (pagefind.filters())
  * load after the first results, or when a filter is touched, so they never delay them.
@@ -149,13 +150,39 @@
   // --- searching ----------------------------------------------------------------------------
 
   let timer = 0;
+  let running = null; // the search in flight: one at a time, or Pagefind's worker queues them
+  let again = false; // the query changed while it ran
   input.addEventListener("input", () => {
     searchId++; // what is in flight is out of date
     clearTimeout(timer);
-    timer = setTimeout(run, DEBOUNCE_MS);
+    timer = setTimeout(schedule, DEBOUNCE_MS);
   });
+
+  /** Search for what the dialog holds now, or as soon as the search in flight is done: a
+   * search for a word most pages contain takes longer than the time between two keys, and
+   * queued searches for every key would answer later and later. */
+  function schedule() {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = run()
+      .catch((error) => {
+        status.textContent = `The search failed: ${error.message || error}`;
+      })
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          schedule();
+        }
+      });
+  }
   for (const select of selects) {
-    select.addEventListener("change", () => run());
+    select.addEventListener("change", () => {
+      searchId++;
+      schedule();
+    });
     select.addEventListener("focus", () => loadFacets(), { once: true });
   }
   more.addEventListener("click", () => showMore());
