@@ -237,7 +237,7 @@
       return; // a newer query is on its way
     }
     let partial = false;
-    if (!search.results.length && term.split(/\s+/).length > 1) {
+    if (!search.results.length && !term.startsWith('"') && term.split(/\s+/).length > 1) {
       search = await anyWord(pf, term, filters); // no page has every word: any of them
       partial = search.results.length > 0;
       if (id !== searchId) {
