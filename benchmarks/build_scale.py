@@ -13,12 +13,13 @@ generator names that the docs folder lacks), runs ``mkdocs build`` in a child pr
   build's CPU seconds (user + system; steadier than wall time on a shared machine);
 * peak memory of the build (the child's max RSS, from ``os.wait4``'s rusage: the same
   figure as ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``, but for that build only; on
-  Linux it covers the processes the build itself ran and waited for, e.g. a Pagefind
-  indexer, and so do the CPU seconds);
+  Linux it covers the processes the build itself ran and waited for, and so do the CPU
+  seconds);
 * the largest HTML page and which it is, and separately the largest post-mortem page
   (``postmortems/<id>/``), the largest index page (``incidents/...``) and the largest
   other page (home, severity, runbooks...);
-* total site size, Material's ``search/search_index.json`` and any Pagefind folder.
+* total site size, Material's ``search/search_index.json`` and the site search's index
+  (``pmkb-search/``).
 
 With several N it also prints the growth from the smallest to the largest N: the build-time
 ratio (linear growth: the ratio of the Ns; target 5,000/1,000 below 6) and how the largest
@@ -156,6 +157,7 @@ class Build:
     peak_mb: float
     warnings: int
     warning_lines: list[str]
+    log: str  # what the build printed
 
 
 def run_build(project: Path, site: Path, *, strict: bool, profile: Path | None = None) -> Build:
@@ -187,6 +189,7 @@ def run_build(project: Path, site: Path, *, strict: bool, profile: Path | None =
         peak_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
         warnings=output.count("WARNING"),
         warning_lines=[line for line in output.splitlines() if "WARNING" in line][:5],
+        log=output,
     )
 
 
@@ -208,8 +211,8 @@ class SiteSizes:
     largest_index: Page | None
     largest_other: Page | None
     search_index_bytes: int | None
-    pagefind_bytes: int | None
-    pagefind_files: int | None
+    site_index_bytes: int | None  # pmkb-search/
+    site_index_files: int | None
 
 
 def page_kind(path: str) -> str:
@@ -222,10 +225,8 @@ def measure_site(site: Path) -> SiteSizes:
     total = 0
     largest: dict[str, Page] = {}
     pages = 0
-    pagefind_dirs: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(site):
+    for dirpath, _, filenames in os.walk(site):
         here = Path(dirpath)
-        pagefind_dirs += [here / d for d in dirnames if d in ("pagefind", "_pagefind")]
         for name in filenames:
             size = (here / name).stat().st_size
             total += size
@@ -237,10 +238,10 @@ def measure_site(site: Path) -> SiteSizes:
                 if kind not in largest or size > largest[kind].bytes:
                     largest[kind] = Page(rel, size)
     search_index = site / "search" / "search_index.json"
-    pagefind_bytes = pagefind_files = None
-    if pagefind_dirs:
-        files = [f for d in pagefind_dirs for f in d.rglob("*") if f.is_file()]
-        pagefind_bytes, pagefind_files = sum(f.stat().st_size for f in files), len(files)
+    site_index_bytes = site_index_files = None
+    if (site / "pmkb-search").is_dir():
+        files = [f for f in (site / "pmkb-search").rglob("*") if f.is_file()]
+        site_index_bytes, site_index_files = sum(f.stat().st_size for f in files), len(files)
     return SiteSizes(
         html_pages=pages,
         total_bytes=total,
@@ -249,8 +250,8 @@ def measure_site(site: Path) -> SiteSizes:
         largest_index=largest.get("index"),
         largest_other=largest.get("other"),
         search_index_bytes=search_index.stat().st_size if search_index.exists() else None,
-        pagefind_bytes=pagefind_bytes,
-        pagefind_files=pagefind_files,
+        site_index_bytes=site_index_bytes,
+        site_index_files=site_index_files,
     )
 
 
@@ -357,11 +358,11 @@ def print_table(results: list[Result]) -> None:
     row("site size", lambda r: _size(r.sizes.total_bytes))
     row("search_index.json", lambda r: _size(r.sizes.search_index_bytes))
     row(
-        "pagefind",
+        "pmkb-search/",
         lambda r: (
             "-"
-            if r.sizes.pagefind_bytes is None
-            else f"{_size(r.sizes.pagefind_bytes)} in {r.sizes.pagefind_files} files"
+            if r.sizes.site_index_bytes is None
+            else f"{_size(r.sizes.site_index_bytes)} in {r.sizes.site_index_files} files"
         ),
     )
     row("stub runbooks", lambda r: ", ".join(r.stub_runbooks) or "-")

@@ -48,9 +48,9 @@ import functools
 import gzip
 import json
 import os
+import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -70,7 +70,7 @@ from playwright.sync_api import sync_playwright
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from postmortem_kb.site_search import OUTPUT_SUBDIR, indexed_pages  # noqa: E402
+from postmortem_kb.site_index import OUTPUT_SUBDIR  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
 
@@ -87,7 +87,7 @@ THROTTLES: dict[str, tuple[float, float] | None] = {
     "none": None,
     "vpn": (100, 2_000_000 / 8),  # ms added before each response, bytes/s shared by all
 }
-FIRST_RESULT_TIMEOUT_S = {"pagefind": 60, "lunr": 240, "lunr-trimmed": 240}
+FIRST_RESULT_TIMEOUT_S = {"pmkb": 60, "lunr": 240, "lunr-trimmed": 240}
 
 
 # --- the sites -------------------------------------------------------------------------------
@@ -105,40 +105,34 @@ class Index:
     gzip_bytes: int | None = None  # lunr's JSON, as a compressing server would send it
 
 
-INDEX_AGAIN = (
-    "import sys; from pathlib import Path; from postmortem_kb.site_search import index_site; "
-    "index_site(Path(sys.argv[1]))"
-)
+INDEXED = re.compile(r"site search: (\d+) pages indexed in ([\d.]+) s")
 
 
-def build_pagefind(project: Path, site: Path) -> Index:
-    """Build the site (the plugin indexes it), then index it again with `index_site` in a
-    child process of its own, for the indexer's time and peak memory (Pagefind's, which
-    `wait4` folds into its parent's)."""
+def build_pmkb(project: Path, site: Path) -> Index:
+    """Build the site as this repository does (the plugin writes the search index at the
+    end of the build, in the same process: its time is read from the build's log)."""
     build = run_build(project, site, strict=False)
-    seconds, peak_mb = run_measured([sys.executable, "-c", INDEX_AGAIN, str(site)])
-    output = site / OUTPUT_SUBDIR
-    files = [f for f in output.rglob("*") if f.is_file()]
-    return Index(
+    indexed = INDEXED.search(build.log)
+    return index_of(
+        site,
         build_seconds=build.seconds,
         build_peak_mb=build.peak_mb,
-        index_seconds=seconds,
-        index_peak_mb=peak_mb,
-        pages=indexed_pages(output),
-        files=len(files),
-        bytes=sum(f.stat().st_size for f in files),
+        index_seconds=float(indexed[2]) if indexed else None,
     )
 
 
-def run_measured(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of `command` in a child process."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{command[0]} failed: {child.stderr.read().decode() if child.stderr else ''}")
-    return seconds, usage.ru_maxrss / 1024
+def index_of(site: Path, **build: Any) -> Index:
+    """The size of the search index in `site`, with the build's figures."""
+    output = site / OUTPUT_SUBDIR
+    files = [f for f in output.rglob("*") if f.is_file()]
+    manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+    return Index(
+        **{"build_seconds": 0, "build_peak_mb": 0, "index_seconds": None, **build},
+        index_peak_mb=None,
+        pages=manifest["documents"],
+        files=len(files),
+        bytes=sum(f.stat().st_size for f in files),
+    )
 
 
 def use_lunr(project: Path) -> None:
@@ -346,7 +340,7 @@ class UI:
 
 
 UIS = {
-    "pagefind": UI(".pmkb-search__input", "#pmkb-search-results", "[role=option]"),
+    "pmkb": UI(".pmkb-search__input", "#pmkb-search-results", "[role=option]"),
     "lunr": UI(".md-search__input", ".md-search-result__list", ".md-search-result__item"),
 }
 
@@ -374,18 +368,13 @@ READ_LOG = "() => ({ keys: window.__searchLog.keys, renders: window.__searchLog.
 
 
 def file_kind(url: str) -> str:
-    name = url.split("?", 1)[0].rsplit("/", 1)[-1]
-    for suffix, kind in (
-        (".pf_fragment", "fragment"),
-        (".pf_index", "index"),
-        (".pf_filter", "filter"),
-        (".pf_meta", "meta"),
-        (".pagefind", "wasm"),
-        ("search_index.json", "search_index.json"),
-    ):
-        if name.endswith(suffix):
-            return kind
-    if name.startswith("pagefind") or "/workers/search." in url:  # pagefind.js, -entry.json
+    """What a fetched file is: a part of the search index, the search's code, or other."""
+    path = url.split("?", 1)[0]
+    if f"/{OUTPUT_SUBDIR}/" in path:  # manifest.json, terms/, docs/, facets/
+        return path.split(f"/{OUTPUT_SUBDIR}/", 1)[1].split("/", 1)[0].removesuffix(".json")
+    if path.endswith("search_index.json"):
+        return "search_index.json"
+    if "/workers/search." in path:  # lunr's worker
         return "runtime"
     return "other"
 
@@ -542,13 +531,10 @@ def reused(
     """The sites an earlier `--keep` run left in `args.reuse` (no build times then); the
     site search's script and stylesheet are refreshed from this checkout."""
     assets = REPO / "plugins" / "postmortem_kb" / "assets"
-    sites = {"pagefind": args.reuse / f"{n}-pagefind"}
+    sites = {"pmkb": args.reuse / f"{n}-pmkb"}
     for name in ("search.js", "search.css"):
-        shutil.copy2(assets / name, sites["pagefind"] / "assets" / "pmkb" / name)
-    output = sites["pagefind"] / OUTPUT_SUBDIR
-    files = [f for f in output.rglob("*") if f.is_file()]
-    size = sum(f.stat().st_size for f in files)
-    indexes = {"pagefind": Index(0, 0, None, None, indexed_pages(output), len(files), size)}
+        shutil.copy2(assets / name, sites["pmkb"] / "assets" / "pmkb" / name)
+    indexes = {"pmkb": index_of(sites["pmkb"])}
     overrides: dict[str, Path] = {}
     if args.lunr and (args.reuse / f"{n}-lunr").is_dir():
         sites["lunr"] = sites["lunr-trimmed"] = args.reuse / f"{n}-lunr"
@@ -569,9 +555,9 @@ def measure(n: int, inputs: Path, args: argparse.Namespace) -> Result:
             return Result(n, browse_all(sites, indexes, overrides, args), os.getloadavg())
         project = Path(tmp) / "project"
         make_project(project, inputs, n, args.seed)
-        sites = {"pagefind": Path(tmp) / "site-pagefind"}
-        print(f"N={n:,}: building with Pagefind...", file=sys.stderr)
-        indexes = {"pagefind": build_pagefind(project, sites["pagefind"])}
+        sites = {"pmkb": Path(tmp) / "site-pmkb"}
+        print(f"N={n:,}: building with the site's own search index...", file=sys.stderr)
+        indexes = {"pmkb": build_pmkb(project, sites["pmkb"])}
         overrides: dict[str, Path] = {}
         if args.lunr:
             print(f"N={n:,}: building with Material's search (lunr)...", file=sys.stderr)
@@ -580,7 +566,7 @@ def measure(n: int, inputs: Path, args: argparse.Namespace) -> Result:
             indexes["lunr"], indexes["lunr-trimmed"] = full, trimmed
             overrides["lunr-trimmed/search/search_index.json"] = trimmed_path
         if args.keep:
-            for name in ("pagefind", "lunr"):
+            for name in ("pmkb", "lunr"):
                 if name in sites:
                     shutil.rmtree(args.keep / f"{n}-{name}", ignore_errors=True)
                     shutil.copytree(sites[name], args.keep / f"{n}-{name}")
@@ -594,7 +580,7 @@ def browse_all(
     overrides: dict[str, Path],
     args: argparse.Namespace,
 ) -> list[Variant]:
-    landing = sorted(p.name for p in (sites["pagefind"] / "postmortems").iterdir())[-1]
+    landing = sorted(p.name for p in (sites["pmkb"] / "postmortems").iterdir())[-1]
     site = serve(sites, overrides)
     try:
         return [browse(name, site, landing, index, args) for name, index in indexes.items()]
@@ -604,7 +590,7 @@ def browse_all(
 
 
 def browse(name: str, site: Site, landing: str, index: Index, args: argparse.Namespace) -> Variant:
-    ui = UIS["lunr" if name.startswith("lunr") else "pagefind"]
+    ui = UIS["lunr" if name.startswith("lunr") else "pmkb"]
     path = f"{name}/postmortems/{landing}/"
     timeout = FIRST_RESULT_TIMEOUT_S[name]
     cold: list[QueryRun] = []
@@ -612,9 +598,9 @@ def browse(name: str, site: Site, landing: str, index: Index, args: argparse.Nam
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=find_chromium(), args=list(CHROMIUM_ARGS))
         try:
-            throttles = args.throttle if name == "pagefind" else ["none"]
+            throttles = args.throttle if name == "pmkb" else ["none"]
             # lunr's first result waits for the whole index whatever the query: two suffice
-            queries = args.queries if name == "pagefind" else args.queries[:2]
+            queries = args.queries if name == "pmkb" else args.queries[:2]
             for throttle in throttles:
                 for query in queries:
                     print(f"  {name} [{throttle}] {query!r}", file=sys.stderr)
@@ -722,7 +708,7 @@ def print_table(results: list[Result], throttles: list[str]) -> None:
         for variant in result.variants:
             ix = variant.index
             size = _size(ix.bytes) + (f" ({_size(ix.gzip_bytes)} gz)" if ix.gzip_bytes else "")
-            for throttle in throttles if variant.name == "pagefind" else ["none"]:
+            for throttle in throttles if variant.name == "pmkb" else ["none"]:
                 s = summary(variant, throttle)
                 rows.append(
                     (

@@ -82,16 +82,12 @@ def planted_site(tmp_path: Path) -> Path:
     write(site, "assets/javascripts/blob.js", b"\x00\x01db-pay-07")
     write(site, "assets/images/logo.png", b"\x89PNG\x00\x01@dana PAY-7 db-pay-07 10.0.0.1")
     write(site, "robots.txt", "User-agent: *\nDisallow: /vault.internal/\n")
-    # Pagefind: gzipped whatever the suffix; fragments are JSON, the index is binary CBOR.
-    fragment = 'pagefind_dcd{"url":"/pm/a/","content":"Customer Acme Corp \\u0040sam"}'
-    write(site, "pagefind/fragment/en_1.pf_fragment", gzip.compress(fragment.encode()))
-    write(
-        site,
-        "pagefind/index/en_2.pf_index",
-        gzip.compress(b"pagefind_dcd\x81\x00i@kim\x83db-pay-07"),
-    )
-    write(site, "pagefind/pagefind-ui.js", "/** @param x PAY-9 */ const y = 'db-pay-07';\n")
-    write(site, "pagefind/wasm.en.pagefind", gzip.compress(b"\x00asm @rustc OPS-1 db-pay-07"))
+    # The site search's index: JSON result records, binary term shards, and a gzipped file
+    # whatever its suffix (a server's pre-compressed copy).
+    record = '[{"u":"pm/a/","t":"Customer Acme Corp \\u0040sam"}]'
+    write(site, "pmkb-search/docs/0.json", record)
+    write(site, "pmkb-search/terms/0.bin", b'\x12\x00\x00\x00{"terms":["db-pay-07"]}@kim\x01')
+    write(site, "pmkb-search/docs/1.json.br", gzip.compress(b"[@rustc OPS-1 db-pay-07\x00]"))
     return site
 
 
@@ -114,14 +110,14 @@ PLANTED = [
     ("assets/javascripts/blob.js", "internal-term", "db-pay-07", "db-pay-07"),
     ("assets/images/logo.png", "internal-term", "db-pay-07", "db-pay-07"),
     ("assets/images/logo.png", "private-ip", "10.0.0.1", "10.0.0.1"),
-    ("pagefind/fragment/en_1.pf_fragment", "internal-term", "Acme Corp", "Acme Corp"),
-    ("pagefind/fragment/en_1.pf_fragment", "handle", "@sam", "\\u0040sam"),
-    ("pagefind/index/en_2.pf_index", "internal-term", "db-pay-07", "db-pay-07"),
-    ("pagefind/pagefind-ui.js", "internal-term", "db-pay-07", "db-pay-07"),
-    ("pagefind/wasm.en.pagefind", "internal-term", "db-pay-07", "db-pay-07"),
+    ("pmkb-search/docs/0.json", "internal-term", "Acme Corp", "Acme Corp"),
+    ("pmkb-search/docs/0.json", "handle", "@sam", "\\u0040sam"),
+    ("pmkb-search/terms/0.bin", "internal-term", "db-pay-07", "db-pay-07"),
+    ("pmkb-search/docs/1.json.br", "internal-term", "db-pay-07", "db-pay-07"),
 ]
-"""Binary content (logo.png, the index, the WebAssembly) and vendor bundles get no heuristic
-rules: their handles and ticket keys (@dana, PAY-7, @kim, @param, OPS-1) are not reported."""
+"""Binary content (logo.png, the term shard, the gzipped block) and vendor bundles get no
+heuristic rules: their handles and ticket keys (@dana, PAY-7, @kim, @param, OPS-1) are not
+reported."""
 
 
 def position(site: Path, file: str, needle: str) -> tuple[int, int]:

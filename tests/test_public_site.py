@@ -2,7 +2,7 @@
 session with `pmkb build`), and a project with secrets planted wherever one can hide.
 
 Every check of "not on the public site" reads every file of the site folder, recursively:
-HTML, the sitemap (and its gzip), Pagefind's index (gzipped fragments, binary index chunks),
+HTML, the sitemap (and its gzip), the search index (JSON records, binary term shards),
 scripts and stylesheets, after decoding HTML entities and JSON escapes. It does not use the
 leak check's code, so it also checks the leak check.
 """
@@ -200,12 +200,11 @@ def test_internal_site_marks_internal_blocks_and_shows_the_public_summary(
 
 
 def search_index_urls(site: Path) -> set[str]:
-    """The page URLs in the site's search index: Pagefind's fragments (gzipped JSON after a
-    signature) or, with Material's search plugin instead, its search_index.json."""
+    """The page URLs in the site's search index: its result records (pmkb-search/docs/) or,
+    with Material's search plugin instead, its search_index.json."""
     urls = set()
-    for fragment in site.glob("pagefind/fragment/*.pf_fragment"):
-        data = gzip.decompress(fragment.read_bytes())
-        urls.add(json.loads(data[len(b"pagefind_dcd") :])["url"].strip("/"))
+    for block in site.glob("pmkb-search/docs/*.json"):
+        urls |= {record["u"].strip("/") for record in json.loads(block.read_text())}
     material = site / "search" / "search_index.json"
     if material.is_file():
         docs = json.loads(material.read_text())["docs"]

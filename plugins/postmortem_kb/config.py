@@ -126,7 +126,7 @@ class KBConfig(BaseModel):
     stale_draft_days: int = 2
     site_search: bool = Field(
         True,
-        description="Index the built site with Pagefind and show the search dialog; false "
+        description="Write the site search's index and show the search dialog; false "
         "leaves the site without search, or with Material's if its `search` plugin is on.",
     )
     public: bool = Field(

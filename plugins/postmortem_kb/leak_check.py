@@ -143,7 +143,7 @@ class LeakReport:
 
 def check_site(site_dir: Path, sources: LeakSources, config: KBConfig) -> LeakReport:
     """Scan every file under `site_dir` and attribute each leak to its sources. Terms that
-    the theme's or Pagefind's own files contain (`without_vendor_words`) are not searched."""
+    the theme's own files contain (`without_vendor_words`) are not searched."""
     started = time.perf_counter()
     terms = without_vendor_words(sources.terms, site_dir)
     leaks = scan_site(site_dir, deny_list(config, terms))
@@ -154,7 +154,7 @@ def check_site(site_dir: Path, sources: LeakSources, config: KBConfig) -> LeakRe
 
 def without_vendor_words(terms: Iterable[str], site_dir: Path) -> set[str]:
     """The `terms` that the site's vendor files (`leaks.is_vendor_file`: the theme's
-    bundles, Pagefind's) do not contain, matched as the scan matches them. An internal
+    bundles) do not contain, matched as the scan matches them. An internal
     post-mortem may well mention `node_modules` or `Material Design`; as a term, it would
     flag the theme's files on every build."""
     remaining = set(terms)

@@ -21,13 +21,11 @@ are scanned after decoding ``\\uXXXX``, ``\\n``, ``\\t``, ``\\/`` escapes. Line 
 always point into the file as stored (decompressed when gzipped).
 
 Every file of the site is scanned, whatever its name: gzip content is recognised by its
-magic bytes, not its suffix (Pagefind writes gzipped ``.pf_fragment``, ``.pf_index``,
-``.pf_meta`` and ``.pagefind`` files); text with another suffix is decoded like JSON (a
-Pagefind fragment is ``pagefind_dcd`` then JSON). Binary content (a NUL byte: images,
-Pagefind's CBOR index, WebAssembly) is scanned as its bytes read as UTF-8, with control
-characters blanked, and only with the rules that are not ``heuristic``: a handle or a ticket
-key is too likely by chance in random bytes, an internal host name or term is not.
-Pagefind's own scripts, styles and WebAssembly (:data:`VENDOR_FILES`) are vendor files too.
+magic bytes, not its suffix (``sitemap.xml.gz``); text with another suffix is decoded like
+JSON. Binary content (a NUL byte: images, the search index's term shards) is scanned as its
+bytes read as UTF-8, with control characters blanked, and only with the rules that are not
+``heuristic``: a handle or a ticket key is too likely by chance in random bytes, an internal
+host name or term is not.
 
 Speed: Python's regex engine only skips quickly through text when a pattern starts with a
 literal (or a literal-led alternation); a lookbehind, ``\\b``, IGNORECASE on a letter, or an
@@ -42,7 +40,6 @@ takes about 9 s of CPU.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import gzip
 import html
 import re
@@ -56,8 +53,7 @@ from pathlib import Path, PurePosixPath
 SCANNED_SUFFIXES = frozenset({".html", ".json", ".xml", ".js", ".txt", ".css", ".map"})
 """Suffixes whose decoding is known; files with any other suffix are scanned too."""
 VENDOR_DIRS = ("assets/javascripts/", "assets/stylesheets/")
-VENDOR_FILES = ("pagefind/*.js", "pagefind/*.css", "pagefind/wasm.*.pagefind")
-"""`fnmatch` patterns of other theme or tool bundles (Pagefind's UI and search engine)."""
+"""The theme's bundles."""
 DEFAULT_INTERNAL_DOMAINS = ("corp.example.net", "internal", "local")
 
 WELL_KNOWN_PREFIXES = frozenset(
@@ -485,8 +481,7 @@ _STRING_ESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
 def scan_site(site_dir: Path, deny: DenyList) -> list[Leak]:
     """Every match of ``deny`` in every file of the site, by file and position.
 
-    Gzipped files are decompressed whatever their suffix (``sitemap.xml.gz``, Pagefind's
-    ``.pf_fragment``); a file that claims to be gzip but is not is scanned as stored.
+    Gzipped files are decompressed whatever their suffix (``sitemap.xml.gz``); a file that claims to be gzip but is not is scanned as stored.
     Binary content is scanned without the heuristic rules (see the module doc).
     """
     leaks: list[Leak] = []
@@ -502,10 +497,8 @@ def scan_site(site_dir: Path, deny: DenyList) -> list[Leak]:
 
 
 def is_vendor_file(relative: str) -> bool:
-    """True for the theme's and Pagefind's own bundles (:data:`VENDOR_DIRS`, :data:`VENDOR_FILES`)."""
-    return relative.startswith(VENDOR_DIRS) or any(
-        fnmatch.fnmatchcase(relative, pattern) for pattern in VENDOR_FILES
-    )
+    """True for the theme's own bundles (:data:`VENDOR_DIRS`)."""
+    return relative.startswith(VENDOR_DIRS)
 
 
 def scan_text(

@@ -1,14 +1,15 @@
 """The `postmortems` MkDocs plugin: thin hooks over the domain modules.
 
 The hooks say *when*; `Project`, `Archive`, the checks, `KBSite` (the generated pages,
-the page headers, the runbook backlinks, the search markup) and `site_search` (the Pagefind
-index) say *what*. Settings are validated by the same
+the page headers, the runbook backlinks, the search markup), `site_search` (a page's text)
+and `site_index` (the search index) say *what*. Settings are validated by the same
 pydantic model the CLI uses (`KBConfig`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ from .public import (
     public_docs_uri,
     public_page_meta,
 )
-from .site_search import SiteSearchError, facet_order, index_site
+from .site_index import SearchDoc, write_index
+from .site_search import facet_order, search_doc
 
 log = get_plugin_logger("postmortems")
 
@@ -63,6 +65,9 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self.archive: Archive | None = None
         self.site: KBSite | None = None
         self._site_uris: frozenset[str] = frozenset()  # every file of the site, after on_files
+        self._search_docs: list[
+            SearchDoc
+        ] = []  # the pages rendered so far, as the index reads them
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -132,6 +137,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         for uri, path in assets.items():
             files.append(File.generated(config, uri, abs_src_path=str(path), inclusion=NOT_IN_NAV))
         self._site_uris = frozenset(file.src_uri for file in files)
+        self._search_docs = []
         return files
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
@@ -159,6 +165,14 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             page.meta = public_page_meta(page.meta)
         return self.site.page_markdown(markdown, src_uri, link_filter(src_uri, self._site_uris))
 
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """For each page, once rendered: keep its text for the search index, if the page
+        takes part in the search (`KBSite.search_markup`)."""
+        markup = self.site.search_markup(page.file.src_uri) if self.site else None
+        if markup is not None and self.kb_config.site_search:
+            self._search_docs.append(search_doc(page.url, page.title or "", html, markup))
+        return html
+
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
@@ -166,36 +180,27 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         data (`page_header.PostMortemHeader`) to the theme override as `pmkb_postmortem`."""
         header = self.site.header(page.file.src_uri) if self.site else None
         context["pmkb_postmortem"] = header  # type: ignore[typeddict-unknown-key]
-        search = self.site.search_markup(page.file.src_uri) if self.site else None
-        context["pmkb_search"] = search if self.kb_config.site_search else None  # type: ignore[typeddict-unknown-key]
         return context
 
     @event_priority(0)
-    def _index_site_search(self, *, config: MkDocsConfig) -> None:
+    def _write_search_index(self, *, config: MkDocsConfig) -> None:
         """Once per build (`mkdocs serve` rebuilds included), after every page is written:
-        index the site with Pagefind (`site_search.index_site`) into `<site_dir>/pagefind/`.
-        Default priority: checks of the finished site (the public leak check, at -100) run
-        after it and see the index."""
+        write the search index of the pages kept by `on_page_content` into
+        `<site_dir>/pmkb-search/` (`site_index.write_index`). Default priority: checks of
+        the finished site (the public leak check, at -100) run after it and see the index."""
         if not self.kb_config.site_search:
             return
-        try:
-            stats = index_site(Path(config.site_dir))
-        except SiteSearchError as err:
-            raise PluginError(
-                f"site search: {err} (to build without it, set `site_search: false` in the "
-                "postmortems plugin's options)"
-            ) from err
-        if stats.pages == 0:
-            log.warning("site search: Pagefind indexed no page (no data-pagefind-body found)")
-        else:
-            log.info(
-                f"site search: {stats.pages} pages indexed in {stats.seconds:.1f} s "
-                f"({stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files)"
-            )
+        start = time.perf_counter()
+        stats = write_index(Path(config.site_dir), self._search_docs)
+        self._search_docs = []
+        log.info(
+            f"site search: {stats.documents} pages indexed in {time.perf_counter() - start:.1f} s "
+            f"({stats.terms} terms; {stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files)"
+        )
 
     @event_priority(-100)
     def _check_public_leaks(self, *, config: MkDocsConfig) -> None:
-        """Once per public build, last (after the Pagefind index is written): scan every
+        """Once per public build, last (after the search index is written): scan every
         file of the site for internal content (`leak_check.check_site`). A leak fails the
         build and empties the site folder, so that no step after it publishes the site.
         Other steps that write into the site (a search index) belong before it."""
@@ -217,7 +222,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             + "\n".join(lines)
         )
 
-    on_post_build = CombinedEvent(_index_site_search, _check_public_leaks)
+    on_post_build = CombinedEvent(_write_search_index, _check_public_leaks)
 
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any

@@ -1,71 +1,38 @@
-"""Site search: what each page tells the search index, and the index itself (Pagefind).
+"""Site search: how each page takes part in it, and the page's text as the index reads it.
 
-Two halves, neither of which knows MkDocs:
+Neither half knows MkDocs:
 
-- **Markup.** `postmortem_markup` and `HANDBOOK` say how a page takes part in the search:
-  which filters it carries (severity, service, tag, year, status), which metadata a result
-  shows (date, severity and its badge colours, services, impact) and how filter-only
-  results sort (date).
-  The theme override writes them as `data-pagefind-*` attributes around the article
-  (`overrides/partials/pmkb/search-data.html`); pages without markup (the generated
-  listings, the home page) have no `data-pagefind-body` and are left out of the index.
-- **Indexing.** `index_site` runs Pagefind's CLI over a built site folder and returns
-  `IndexStats`. Pagefind writes a chunked index to `<site>/pagefind/`: the browser fetches
-  `pagefind.js`, the WASM search, a small metadata file, then only the index chunks of the
-  words typed and one fragment per result shown.
+- **Markup.** `postmortem_markup` and `HANDBOOK` say what the index records about a page
+  besides its text: its kind, its facets (severity, service, tag, year, status), the labels
+  searched with extra weight (services, failure modes), the impact statement (searched, and
+  shown as the result's excerpt) and what a result shows (date, severity and its badge,
+  services). Pages without markup (the generated listings, the home page) are left out.
+- **Text.** `search_doc` turns a rendered page (its HTML, as the plugin gets it in
+  `on_page_content`) into a `site_index.SearchDoc`: the text people read, without
+  permalinks and without blocks marked `unindexed` (a runbook's list of incidents).
 
-Decisions and figures are in ARCHITECTURE.md ("Site search").
+The index itself is `site_index`; decisions and figures are in ARCHITECTURE.md
+("Site search").
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from .config import KBConfig
 from .model import PostMortem
 from .severity import badge
-
-OUTPUT_SUBDIR = "pagefind"
-FRAGMENT_PREFIX = b"pagefind_dcd"  # what a decompressed .pf_fragment starts with
+from .site_index import SearchDoc
 
 UNINDEXED_CLASS = "pmkb-unindexed"
-
-EXCLUDE_SELECTORS = (
-    ".pmkb-footer",  # a post-mortem's related and similar incidents: other incidents' titles
-    f".{UNINDEXED_CLASS}",  # generated lists of incidents inside indexed pages (`unindexed`)
-    ".headerlink",  # the permalink sign after every heading
-    ".pmkb-chip",  # a post-mortem's status and visibility chips (filters, not words)
-    ".md-source-file",  # "Last update" dates
-    ".md-content__button",  # edit / view source
-)
-"""Inside the indexed part of a page, elements whose text is boilerplate."""
-
-UNUSED_BUNDLE_FILES = (
-    "pagefind-ui.js",
-    "pagefind-ui.css",
-    "pagefind-modular-ui.js",
-    "pagefind-modular-ui.css",
-    "pagefind-component-ui.js",
-    "pagefind-component-ui.css",
-    "pagefind-highlight.js",
-)
-"""Pagefind's own UIs: the site uses its own (overrides/partials/pmkb/search.html and
-assets/search.js), so these are removed from the output rather than shipped unused."""
+SKIPPED_CLASSES = frozenset({UNINDEXED_CLASS, "headerlink"})
+"""Elements whose text stays out of the index: generated lists of incidents inside indexed
+pages (`unindexed`), and the permalink sign after every heading."""
 
 FILTERS = ("severity", "service", "tag", "year", "status")
 STATUS_LABELS = {"draft": "Draft", "in-review": "In review", "published": "Published"}
-
-
-class SiteSearchError(Exception):
-    """Pagefind could not be run, or failed; the message says why."""
 
 
 # --- markup ----------------------------------------------------------------------------------
@@ -73,44 +40,47 @@ class SiteSearchError(Exception):
 
 @dataclass(frozen=True)
 class SearchMarkup:
-    """How one page takes part in the site search.
-
-    Each pair is written as one `data-pagefind-filter` / `-meta` / `-sort` attribute in the
-    inline `key:value` form; a key may repeat (an incident with two services).
-    """
+    """What the index records about a page besides its URL, title and text."""
 
     kind: str  # "incident" or "handbook": a result's label
-    filters: tuple[tuple[str, str], ...] = ()
-    meta: tuple[tuple[str, str], ...] = ()
-    sort: tuple[tuple[str, str], ...] = ()
+    facets: tuple[tuple[str, str], ...] = ()  # (facet, value); a facet may repeat
+    labels: tuple[str, ...] = ()  # searched with extra weight
+    lead: str = ""  # the impact statement
+    shown: Mapping[str, str] = field(default_factory=dict)  # date, severity, badge, services
+    date: str = ""  # ISO date
 
 
-HANDBOOK = SearchMarkup("handbook", meta=(("kind", "handbook"),))
+HANDBOOK = SearchMarkup("handbook")
 """Runbooks, the handbook and the severity levels: indexed, with no facets."""
 
 
 def postmortem_markup(pm: PostMortem, config: KBConfig) -> SearchMarkup:
-    """Filters, result metadata and sort key of a post-mortem's page."""
+    """Facets, weighted labels, impact statement and result data of a post-mortem's page."""
     meta = pm.meta
-    filters: list[tuple[str, str]] = []
-    shown: list[tuple[str, str]] = [("kind", "incident")]
+    services = tuple(dict.fromkeys(meta.services))
+    tags = tuple(dict.fromkeys(meta.tags))
+    facets: list[tuple[str, str]] = []
+    shown: dict[str, str] = {}
     if meta.severity:
-        level = badge(config, meta.severity)
-        filters.append(("severity", meta.severity))
-        shown += [("severity", meta.severity), ("badge", level.style)]
-    filters += [("service", service) for service in dict.fromkeys(meta.services)]
-    filters += [("tag", tag) for tag in dict.fromkeys(meta.tags)]
+        facets.append(("severity", meta.severity))
+        shown |= {"s": meta.severity, "b": badge(config, meta.severity).style}
+    facets += [("service", service) for service in services]
+    facets += [("tag", tag) for tag in tags]
     if meta.date:
-        filters.append(("year", str(meta.date.year)))
-        shown.append(("date", meta.date.isoformat()))
+        facets.append(("year", str(meta.date.year)))
+        shown["d"] = meta.date.isoformat()
     if meta.status:
-        filters.append(("status", STATUS_LABELS.get(meta.status, meta.status)))
-    if meta.services:
-        shown.append(("services", ", ".join(dict.fromkeys(meta.services))))
-    if meta.impact.summary:
-        shown.append(("impact", " ".join(meta.impact.summary.split())))
-    sort = (("date", meta.date.isoformat()),) if meta.date else ()
-    return SearchMarkup("incident", tuple(filters), tuple(shown), sort)
+        facets.append(("status", STATUS_LABELS.get(meta.status, meta.status)))
+    if services:
+        shown["v"] = ", ".join(services)
+    return SearchMarkup(
+        "incident",
+        facets=tuple(facets),
+        labels=services + tags,
+        lead=" ".join((meta.impact.summary or "").split()),
+        shown=shown,
+        date=meta.date.isoformat() if meta.date else "",
+    )
 
 
 def unindexed(markdown: str) -> str:
@@ -127,87 +97,66 @@ def facet_order(config: KBConfig) -> dict[str, list[str]]:
     return {"severity": config.level_names, "status": list(STATUS_LABELS.values())}
 
 
-# --- indexing --------------------------------------------------------------------------------
+# --- text ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IndexStats:
-    pages: int  # pages indexed
-    seconds: float  # wall time of the indexer
-    files: int  # files in the output folder
-    bytes: int  # their total size
-    output: Path
-
-
-def index_site(
-    site_dir: Path,
-    *,
-    output_subdir: str = OUTPUT_SUBDIR,
-    exclude_selectors: Sequence[str] = EXCLUDE_SELECTORS,
-    command: Sequence[str] | None = None,
-) -> IndexStats:
-    """Index the HTML pages of the built site at `site_dir` into `site_dir/output_subdir`.
-
-    The previous output folder is removed first (index files have hashed names, so a
-    rebuild under `mkdocs serve` would otherwise leave stale ones behind). `command` is
-    the Pagefind command line without arguments; default: this Python's `-m pagefind`
-    (the `pagefind[bin]` package). Raises `SiteSearchError` when Pagefind fails.
-    """
-    site_dir = Path(site_dir)
-    output = site_dir / output_subdir
-    if output.exists():
-        shutil.rmtree(output)
-    args = pagefind_command(site_dir, output_subdir, exclude_selectors, command)
-    start = time.perf_counter()
-    try:
-        result = subprocess.run(args, capture_output=True, text=True, check=False)
-    except OSError as err:
-        raise SiteSearchError(f"could not run Pagefind ({args[0]}): {err}") from err
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        output_text = (result.stderr or result.stdout).strip()[-2000:]
-        raise SiteSearchError(f"Pagefind failed (exit {result.returncode}): {output_text}")
-    for name in UNUSED_BUNDLE_FILES:
-        (output / name).unlink(missing_ok=True)
-    files = [f for f in output.rglob("*") if f.is_file()]
-    return IndexStats(
-        pages=indexed_pages(output),
-        seconds=seconds,
-        files=len(files),
-        bytes=sum(f.stat().st_size for f in files),
-        output=output,
+def search_doc(url: str, title: str, html: str, markup: SearchMarkup) -> SearchDoc:
+    """The page at `url` (relative to the site root) as the index records it."""
+    return SearchDoc(
+        url=url,
+        title=title,
+        body=page_text(html),
+        kind=markup.kind,
+        labels=markup.labels,
+        lead=markup.lead,
+        facets=markup.facets,
+        shown=markup.shown,
+        date=markup.date,
     )
 
 
-def pagefind_command(
-    site_dir: Path,
-    output_subdir: str = OUTPUT_SUBDIR,
-    exclude_selectors: Sequence[str] = EXCLUDE_SELECTORS,
-    command: Sequence[str] | None = None,
-) -> list[str]:
-    """The command line that indexes `site_dir` (see `index_site`)."""
-    args = [
-        *(command or (sys.executable, "-m", "pagefind")),
-        *("--site", str(site_dir), "--output-subdir", output_subdir, "--quiet"),
-    ]
-    if exclude_selectors:
-        args += ["--exclude-selectors", ", ".join(exclude_selectors)]
-    return args
+def page_text(html: str) -> str:
+    """The text of a rendered page body, one space between words, without the elements
+    of `SKIPPED_CLASSES`, scripts and styles."""
+    parser = _TextParser()
+    parser.feed(html)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())
 
 
-def indexed_pages(output: Path) -> int:
-    """Pages in the Pagefind index at `output`, from its `pagefind-entry.json` (0 if none)."""
-    entry = output / "pagefind-entry.json"
-    if not entry.is_file():
-        return 0
-    languages = json.loads(entry.read_text(encoding="utf-8")).get("languages", {})
-    return sum(int(language.get("page_count", 0)) for language in languages.values())
+_VOID_TAGS = "area base br col embed hr img input link meta source track wbr"
+_BLOCK_TAGS = "p div li td th tr h1 h2 h3 h4 h5 h6 pre blockquote dt dd table ul ol section"
 
 
-def fragment_texts(output: Path) -> Iterator[tuple[Path, str]]:
-    """Each page's fragment in the index at `output` (its URL, title, metadata, filters
-    and full indexed text, as JSON), decompressed: what a check of the published text
-    (e.g. the public leak check) must read, since `.pf_fragment` files are gzipped."""
-    for path in sorted((output / "fragment").glob("*.pf_fragment")):
-        data = gzip.decompress(path.read_bytes())
-        yield path, data.removeprefix(FRAGMENT_PREFIX).decode("utf-8")
+class _TextParser(HTMLParser):
+    VOID = frozenset(_VOID_TAGS.split())
+    BLOCKS = frozenset(_BLOCK_TAGS.split())  # a space around their text
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0  # depth inside a skipped element
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        if self._skipping:
+            self._skipping += 1
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        if tag in ("script", "style", "template") or classes & SKIPPED_CLASSES:
+            self._skipping = 1
+        elif tag in self.BLOCKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.VOID:
+            return
+        if self._skipping:
+            self._skipping -= 1
+        elif tag in self.BLOCKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)

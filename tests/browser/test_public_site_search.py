@@ -2,7 +2,7 @@
 
 The public site is the example knowledge base built with `pmkb build --public` (the
 session's `example_sites`), served over HTTP. The search is the site's own dialog over its
-Pagefind index, which Pagefind builds from the public site's (redacted) pages, or Material's
+index, which the plugin writes from the public site's (redacted) pages, or Material's
 search when the site has that instead (its index is built from the same pages).
 """
 

@@ -1,15 +1,21 @@
 /*
- * postmortem-kb site search: the dialog of overrides/partials/pmkb/search.html over
- * Pagefind's JS API (the index is written into <site>/pagefind/ after each build).
+ * postmortem-kb site search: the dialog of overrides/partials/pmkb/search.html over the
+ * static index the `postmortems` plugin writes into <site>/pmkb-search/ (site_index.py).
  *
- * Nothing is downloaded until the dialog opens: then pagefind.js, its WASM and the index's
- * metadata; each query fetches only the index chunks of its words, and one fragment
- * (title, metadata, text) per result shown, five at a time. A query runs 40 ms after the
- * last key (a faster key cancels it before it fetches anything), one at a time (keys typed
- * meanwhile make one more search, for the latest text, when it is done); stop words and a last
- * word still shorter than 3 letters are left out of it, since Pagefind matches prefixes
- * and their chunks are the largest. The facets' values and counts (pagefind.filters())
- * load after the first results, or when a filter is touched, so they never delay them.
+ * Nothing is downloaded until the dialog opens: then the manifest (the first term of each
+ * term shard, the stop words). Each word typed fetches only the term shards its prefix
+ * spans; each result shown, the block of 16 result records holding it; a facet's document
+ * lists load when a filter is first touched. Scores were computed at build time (BM25, one
+ * byte per posting), so a search adds up postings in a typed array: a few milliseconds at
+ * 10,000 incidents. A search starts on every key (none runs twice at once: keys typed
+ * meanwhile make one more search, for the latest text, when it is done). Stop words, and a
+ * last word still shorter than 3 letters, are left out of it.
+ *
+ * A word matches every term it starts ("pool" finds "pooling"), whole terms scoring more;
+ * a page must match every word, or, when none does, any of them (the status says so). A
+ * "quoted phrase" matches whole words only, every one of them. Words are split and
+ * normalised as site_index.tokens() does: lower case, runs of letters and digits, a plural
+ * "s" dropped.
  *
  * Keyboard: "/" or "s" (or Ctrl/Cmd-K) opens the dialog from anywhere but a text field;
  * ArrowDown/ArrowUp move through the results (the focus stays in the query field, the
@@ -25,17 +31,12 @@
 (() => {
   "use strict";
 
-  const DEBOUNCE_MS = 40; // a key typed sooner after the last one cancels its search
-  const PAGE_SIZE = 5; // results whose fragment (~5-10 KB each) is fetched and shown at a time
-  const MIN_CHARS = 3; // a word being typed searches from 3 letters: shorter prefixes fetch
-  // the index of every word they start (at 10,000 incidents "co" is ~400 KB of chunks)
-  const STOP_WORDS = new Set(
-    ("a an and are as at be been by for from in into is it its no not of on or that the " +
-      "this to was were with after before during")
-      .split(" "),
-  ); // every page has them: their index chunks are the largest (~430 KB for "the")
-  const EXCERPT_WORDS = 26;
+  const PAGE_SIZE = 5; // results shown at a time
+  const MIN_CHARS = 3; // a word being typed searches from 3 letters: shorter prefixes span
+  // many term shards
+  const PREFIX_WEIGHT = 0.7; // "pool" matching "pooling" scores less than matching "pool"
   const HIGHLIGHT_PARAM = "h";
+  const INDEX_DIR = "pmkb-search/";
 
   const config = readMaterialConfig();
   const highlight = (config.features || []).includes("search.highlight");
@@ -54,11 +55,10 @@
   const more = dialog.querySelector(".pmkb-search__more");
   const selects = [...dialog.querySelectorAll("select[data-pmkb-facet]")];
 
-  let pagefind = null; // the promise of the imported module
+  let index = null; // the promise of the loaded manifest and its caches (loadIndex)
   let searchId = 0; // the latest query; older answers are dropped
-  let current = null; // {term, search, shown: [fragment data]}
+  let current = null; // {term, words, filters, ids, shown: [records], partial}
   let active = -1; // index of the active result
-  let facetsLoaded = false;
 
   // --- opening and closing ---------------------------------------------------------------
 
@@ -68,7 +68,7 @@
     }
     input.focus();
     input.select();
-    loadPagefind().catch(() => {});
+    loadIndex().catch(() => {});
   }
 
   opener?.addEventListener("click", open);
@@ -149,18 +149,15 @@
 
   // --- searching ----------------------------------------------------------------------------
 
-  let timer = 0;
-  let running = null; // the search in flight: one at a time, or Pagefind's worker queues them
+  let running = null; // the search in flight: one at a time
   let again = false; // the query changed while it ran
   input.addEventListener("input", () => {
     searchId++; // what is in flight is out of date
-    clearTimeout(timer);
-    timer = setTimeout(schedule, DEBOUNCE_MS);
+    schedule();
   });
 
-  /** Search for what the dialog holds now, or as soon as the search in flight is done: a
-   * search for a word most pages contain takes longer than the time between two keys, and
-   * queued searches for every key would answer later and later. */
+  /** Search for what the dialog holds now, or as soon as the search in flight is done
+   * (then once, for the latest text, however many keys came meanwhile). */
   function schedule() {
     if (running) {
       again = true;
@@ -178,28 +175,50 @@
         }
       });
   }
+  const filterGroup = dialog.querySelector(".pmkb-search__filters");
+  for (const event of ["pointerenter", "focusin"]) {
+    filterGroup?.addEventListener(event, () => loadFacets(selects), { once: true });
+  }
   for (const select of selects) {
     select.addEventListener("change", () => {
       searchId++;
       schedule();
     });
-    select.addEventListener("focus", () => loadFacets(), { once: true });
   }
   more.addEventListener("click", () => showMore());
 
-  /** What to search for in the text typed: an exact "phrase" as typed; otherwise its words
-   * without stop words, and without the last word while it is shorter than MIN_CHARS and
-   * still being typed (no space after it). */
-  function searchTerm(typed) {
+  /** What to search for in the text typed: {term, words: [{text, prefix}]}, `term` being
+   * the words as typed (shown, and highlighted on the page opened). An exact "phrase": its
+   * words, whole. Otherwise every word but stop words, each matching the terms it starts,
+   * without the last word while it is shorter than MIN_CHARS and still being typed (no
+   * space after it). */
+  function parseQuery(typed, ix) {
+    const indexed = (text) => terms(text).filter((w) => !ix.stopWords.has(w));
     if (/^\s*".+"\s*$/.test(typed)) {
-      return typed.trim();
+      const words = [...new Set(indexed(typed))];
+      return { term: typed.trim(), words: words.map((text) => ({ text, prefix: false })) };
     }
-    const words = typed.trim().split(/\s+/).filter((w) => w && !STOP_WORDS.has(w.toLowerCase()));
-    const last = words[words.length - 1];
+    const typedWords = typed.trim().split(/\s+/).filter((w) => indexed(w).length);
+    const last = typedWords[typedWords.length - 1];
     if (last && last.length < MIN_CHARS && !/\s$/.test(typed)) {
-      words.pop();
+      typedWords.pop();
     }
-    return words.join(" ");
+    const words = [...new Set(typedWords.flatMap(indexed))];
+    return { term: typedWords.join(" "), words: words.map((text) => ({ text, prefix: true })) };
+  }
+
+  /** The index terms of `text`, as site_index.tokens() makes them. */
+  function terms(text) {
+    const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
+    return words.filter((w) => w.length <= 40).map(normalise);
+  }
+
+  /** site_index.normalise(): a plural "s" dropped. */
+  function normalise(word) {
+    if (word.length > 3 && word.endsWith("s") && !/(ss|us|is)$/.test(word)) {
+      return word.slice(0, -1);
+    }
+    return word;
   }
 
   function chosenFilters() {
@@ -215,57 +234,151 @@
   async function run() {
     const id = ++searchId;
     const started = performance.now();
-    const term = searchTerm(input.value);
-    const filters = chosenFilters();
-    if (!term && !Object.keys(filters).length) {
-      clear();
-      return;
-    }
-    let pf;
+    let ix;
     try {
-      pf = await loadPagefind();
+      ix = await loadIndex();
     } catch (error) {
       return;
     }
-    let search;
-    if (term) {
-      search = await pf.search(term, { filters });
-    } else {
-      search = await pf.search(null, { filters, sort: { date: "desc" } });
+    const { term, words } = parseQuery(input.value, ix);
+    const filters = chosenFilters();
+    if (!words.length && !Object.keys(filters).length) {
+      clear();
+      return;
     }
+    const [allowed, matches] = await Promise.all([
+      allowedDocuments(ix, filters),
+      Promise.all(words.map((word) => wordScores(ix, word))),
+    ]);
     if (id !== searchId) {
       return; // a newer query is on its way
     }
-    let partial = false;
-    if (!search.results.length && !term.startsWith('"') && term.split(/\s+/).length > 1) {
-      search = await anyWord(pf, term, filters); // no page has every word: any of them
-      partial = search.results.length > 0;
-      if (id !== searchId) {
-        return;
-      }
+    let { ids, partial } = rank(ix, matches, allowed);
+    if (!term.startsWith('"') && !ids.length && matches.length > 1) {
+      ({ ids, partial } = rank(ix, matches, allowed, true)); // no page has every word
     }
-    const shown = await Promise.all(search.results.slice(0, PAGE_SIZE).map((r) => r.data()));
+    const shown = await records(ix, ids.slice(0, PAGE_SIZE));
     if (id !== searchId) {
       return;
     }
-    current = { term, filters, search, shown, partial };
+    current = { term, words: words.map((w) => w.text), filters, ids, shown, partial };
     render(started, filters);
-    loadFacets();
   }
 
-  /** Pages with any of the words of `term`, best score first: Pagefind finds pages with
-   * all of them, and during an incident "stripe timeout" should still show the timeouts. */
-  async function anyWord(pf, term, filters) {
-    const best = new Map();
-    for (const word of new Set(term.split(/\s+/))) {
-      for (const result of (await pf.search(word, { filters })).results) {
-        if (!best.has(result.id) || best.get(result.id).score < result.score) {
-          best.set(result.id, result);
+  /** Each document's score for one word: the best impact of the terms it matches. */
+  async function wordScores(ix, word) {
+    const scores = new Float32Array(ix.manifest.documents);
+    const shards = await Promise.all(shardsFor(ix, word).map((i) => shard(ix, i)));
+    for (const sh of shards) {
+      let t = lowerBound(sh.terms, word.text);
+      for (; t < sh.terms.length; t++) {
+        const candidate = sh.terms[t];
+        if (candidate === word.text) {
+          addPostings(sh, t, scores, 1);
+        } else if (word.prefix && candidate.startsWith(word.text)) {
+          addPostings(sh, t, scores, PREFIX_WEIGHT);
+        } else {
+          break;
         }
       }
     }
-    const results = [...best.values()].sort((a, b) => b.score - a.score);
-    return { results, filters: {} };
+    return scores;
+  }
+
+  /** The term shards that may hold terms starting with the word (or the word itself). */
+  function shardsFor(ix, word) {
+    const firsts = ix.manifest.shards;
+    const at = Math.max(0, upperBound(firsts, word.text) - 1);
+    const wanted = [at];
+    if (word.prefix) {
+      for (let i = at + 1; i < firsts.length && firsts[i].startsWith(word.text); i++) {
+        wanted.push(i);
+      }
+    }
+    return wanted;
+  }
+
+  /** Add one term's postings (doc id deltas as varints, one impact byte each) to `scores`,
+   * keeping each document's best. */
+  function addPostings(sh, t, scores, weight) {
+    const body = sh.body;
+    const end = t + 1 < sh.offsets.length ? sh.offsets[t + 1] : body.length;
+    let doc = 0;
+    let delta = 0;
+    let shift = 0;
+    for (let i = sh.offsets[t]; i < end; ) {
+      const byte = body[i++];
+      delta |= (byte & 0x7f) << shift;
+      if (byte & 0x80) {
+        shift += 7;
+        continue;
+      }
+      doc += delta;
+      const impact = body[i++] * weight;
+      if (impact > scores[doc]) {
+        scores[doc] = impact;
+      }
+      delta = 0;
+      shift = 0;
+    }
+  }
+
+  /** Document ids, best first (ties: lower id, i.e. newer), of the documents `allowed`
+   * (null: all) matching every word, or with `anyWord`, at least one. With no word, every
+   * allowed document in id order: incidents newest first. */
+  function rank(ix, matches, allowed, anyWord = false) {
+    const n = ix.manifest.documents;
+    const ids = [];
+    if (!matches.length) {
+      for (let doc = 0; doc < n; doc++) {
+        if (!allowed || allowed[doc]) {
+          ids.push(doc);
+        }
+      }
+      return { ids, partial: false };
+    }
+    const total = new Float32Array(n);
+    for (let doc = 0; doc < n; doc++) {
+      if (allowed && !allowed[doc]) {
+        continue;
+      }
+      let sum = 0;
+      let found = 0;
+      for (const scores of matches) {
+        if (scores[doc] > 0) {
+          sum += scores[doc];
+          found++;
+        }
+      }
+      if (found === matches.length || (anyWord && found > 0)) {
+        total[doc] = sum;
+        ids.push(doc);
+      }
+    }
+    ids.sort((a, b) => total[b] - total[a] || a - b);
+    return { ids, partial: anyWord };
+  }
+
+  function lowerBound(sorted, value) {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  function upperBound(sorted, value) {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] <= value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   async function showMore() {
@@ -273,9 +386,8 @@
       return;
     }
     const id = searchId;
-    const { search, shown } = current;
-    const next = search.results.slice(shown.length, shown.length + PAGE_SIZE);
-    const data = await Promise.all(next.map((r) => r.data()));
+    const { ids, shown } = current;
+    const data = await records(loadedIndex, ids.slice(shown.length, shown.length + PAGE_SIZE));
     if (id !== searchId || current.shown !== shown) {
       return;
     }
@@ -299,8 +411,8 @@
   // --- rendering ----------------------------------------------------------------------------
 
   function render(started, filters) {
-    const { term, search, shown } = current;
-    const total = search.results.length;
+    const { term, ids, shown } = current;
+    const total = ids.length;
     list.replaceChildren(...shown.map((item, i) => resultItem(item, i)));
     list.dataset.pmkbQuery = term;
     input.setAttribute("aria-expanded", String(total > 0));
@@ -321,39 +433,52 @@
   }
 
   function updateMore() {
-    const left = current.search.results.length - current.shown.length;
+    const left = current.ids.length - current.shown.length;
     more.hidden = left <= 0;
-    more.textContent = `Show ${Math.min(left, PAGE_SIZE)} more (${current.shown.length} of ${current.search.results.length} shown)`;
+    more.textContent = `Show ${Math.min(left, PAGE_SIZE)} more (${current.shown.length} of ${current.ids.length} shown)`;
   }
 
-  function resultItem(data, index) {
-    const meta = data.meta || {};
+  /** One result: `record` is site_index.doc_record() (u url, t title, k kind, x excerpt,
+   * s severity, b badge style, d date, v services). */
+  function resultItem(record, index) {
     const item = element("li", { role: "option", id: `pmkb-search-result-${index}`, class: "pmkb-search__result" });
     item.setAttribute("aria-selected", "false");
-    const link = element("a", { href: resultUrl(data.url), tabindex: "-1" });
+    const link = element("a", { href: resultUrl(record.u), tabindex: "-1" });
     const head = element("span", { class: "pmkb-search__head" });
-    if (meta.severity) {
-      const badge = element("span", { class: "pmkb-badge" }, meta.severity);
-      badge.style.cssText = meta.badge || "";
+    if (record.s) {
+      const badge = element("span", { class: "pmkb-badge" }, record.s);
+      badge.style.cssText = record.b || "";
       head.append(badge, " ");
-    } else if (meta.kind === "handbook") {
+    } else if (record.k === "handbook") {
       head.append(element("span", { class: "pmkb-search__kind" }, "Handbook"), " ");
     }
-    head.append(element("span", { class: "pmkb-search__title" }, meta.title || data.url));
+    head.append(marked(element("span", { class: "pmkb-search__title" }), record.t || record.u));
     link.append(head);
-    const facts = [meta.date, meta.services].filter(Boolean).join(" · ");
+    const facts = [record.d, record.v].filter(Boolean).join(" · ");
     if (facts) {
       link.append(element("span", { class: "pmkb-search__facts" }, facts));
     }
-    const excerpt = element("span", { class: "pmkb-search__excerpt" });
-    if (current?.term || !meta.impact) {
-      excerpt.innerHTML = data.excerpt || ""; // Pagefind escapes the text; only <mark> is HTML
-    } else {
-      excerpt.textContent = meta.impact; // filters only: no words to show in context
-    }
-    link.append(excerpt);
+    link.append(marked(element("span", { class: "pmkb-search__excerpt" }), record.x || ""));
     item.append(link);
     return item;
+  }
+
+  /** `node` with `text`, the words that match the query's words in <mark>. */
+  function marked(node, text) {
+    const words = current?.words || [];
+    if (!words.length) {
+      node.textContent = text;
+      return node;
+    }
+    for (const part of text.split(/([\p{L}\p{N}]+)/u)) {
+      const term = normalise(part.toLowerCase());
+      if (part && words.some((w) => term.startsWith(w))) {
+        node.append(element("mark", {}, part));
+      } else if (part) {
+        node.append(part);
+      }
+    }
+    return node;
   }
 
   function element(tag, attributes, text) {
@@ -368,81 +493,164 @@
   }
 
   function resultUrl(url) {
+    const target = new URL(url, siteRoot());
     const term = current?.term;
-    if (!highlight || !term) {
-      return url;
+    if (highlight && term) {
+      target.searchParams.set(HIGHLIGHT_PARAM, term);
     }
-    const target = new URL(url, location.href);
-    target.searchParams.set(HIGHLIGHT_PARAM, term);
     return target.pathname + target.search + target.hash;
   }
 
   // --- facets -------------------------------------------------------------------------------
 
-  /** The facets' values with their totals (pagefind.filters()), once. A separate instance
-   * computes them: an instance that has loaded every filter counts results per filter value
-   * on every search, which makes each keystroke 3 to 4 times slower at 10,000 incidents. */
-  async function loadFacets() {
-    if (facetsLoaded) {
+  /** Fill each select of `facetSelects` with its values and their totals. */
+  async function loadFacets(facetSelects) {
+    let ix;
+    try {
+      ix = await loadIndex();
+    } catch (error) {
       return;
     }
-    facetsLoaded = true;
-    let instance;
-    try {
-      const pf = await loadPagefind();
-      instance = pf.createInstance({});
-      const all = await instance.filters();
-      for (const select of selects) {
-        fillOptions(select, all[select.dataset.pmkbFacet] || {});
-      }
-    } catch (error) {
-      facetsLoaded = false;
-    } finally {
-      instance?.destroy();
-    }
+    await Promise.all(
+      facetSelects.map(async (select) => {
+        const values = await facet(ix, select.dataset.pmkbFacet).catch(() => null);
+        if (values) {
+          fillOptions(select, values);
+        }
+      }),
+    );
   }
 
-  function fillOptions(select, counts) {
+  function fillOptions(select, values) {
     const known = new Set([...select.options].map((o) => o.value));
-    const values = Object.keys(counts).filter((v) => !known.has(v));
-    const facet = select.dataset.pmkbFacet;
-    values.sort(facet === "year" ? (a, b) => b.localeCompare(a) : (a, b) => a.localeCompare(b));
-    for (const value of values) {
+    const added = [...values.keys()].filter((v) => !known.has(v));
+    const name = select.dataset.pmkbFacet;
+    added.sort(name === "year" ? (a, b) => b.localeCompare(a) : (a, b) => a.localeCompare(b));
+    for (const value of added) {
       select.append(element("option", { value }, value));
     }
     for (const option of select.options) {
       if (option.value) {
-        option.textContent = `${option.value} (${counts[option.value] || 0})`; // the total
+        option.textContent = `${option.value} (${values.get(option.value)?.length || 0})`;
       }
     }
   }
 
-  // --- Pagefind -----------------------------------------------------------------------------
-
-  function loadPagefind() {
-    if (!pagefind) {
-      const base = dialog.dataset.pmkbBase || config.base || ".";
-      const url = new URL(`${base.replace(/\/?$/, "/")}pagefind/pagefind.js`, document.baseURI);
-      status.textContent = "Loading the search index…";
-      pagefind = import(url.href).then(
-        async (pf) => {
-          await pf.options({ excerptLength: EXCERPT_WORDS }); // searches in a web worker
-          await pf.init();
-          if (status.textContent.startsWith("Loading")) {
-            status.textContent = "";
-          }
-          return pf;
-        },
-        (error) => {
-          status.textContent =
-            "Search is not available: its index did not load. Is the site served over HTTP, " +
-            "and built with the postmortems plugin?";
-          pagefind = null;
-          throw error;
-        },
-      );
+  /** A mask of the documents every chosen filter allows, or null when none is chosen. */
+  async function allowedDocuments(ix, filters) {
+    const chosen = Object.entries(filters);
+    if (!chosen.length) {
+      return null;
     }
-    return pagefind;
+    const facets = await Promise.all(chosen.map(([name]) => facet(ix, name)));
+    const allowed = new Uint8Array(ix.manifest.documents);
+    chosen.forEach(([name, value], i) => {
+      for (const doc of facets[i].get(value) || []) {
+        allowed[doc]++;
+      }
+      const select = selects.find((s) => s.dataset.pmkbFacet === name);
+      if (select) {
+        fillOptions(select, facets[i]);
+      }
+    });
+    return allowed.map((count) => (count === chosen.length ? 1 : 0));
+  }
+
+  // --- the index (site_index.py) ------------------------------------------------------------
+
+  let loadedIndex = null;
+
+  function siteRoot() {
+    const base = dialog.dataset.pmkbBase || config.base || ".";
+    return new URL(base.replace(/\/?$/, "/"), document.baseURI);
+  }
+
+  /** The manifest, and caches of the files fetched so far. */
+  function loadIndex() {
+    if (!index) {
+      const root = new URL(INDEX_DIR, siteRoot());
+      status.textContent = "Loading the search index…";
+      index = fetch(new URL("manifest.json", root), { cache: "no-cache" })
+        .then((response) => {
+          if (!response.ok) {
+            throw new Error(`${response.status} ${response.statusText}`);
+          }
+          return response.json();
+        })
+        .then(
+          (manifest) => {
+            if (status.textContent.startsWith("Loading")) {
+              status.textContent = "";
+            }
+            loadedIndex = {
+              manifest,
+              root,
+              stopWords: new Set(manifest.stopWords),
+              files: new Map(), // name -> promise of its decoded content
+            };
+            return loadedIndex;
+          },
+          (error) => {
+            status.textContent =
+              "Search is not available: its index did not load. Is the site served over " +
+              "HTTP, and built with the postmortems plugin?";
+            index = null;
+            throw error;
+          },
+        );
+    }
+    return index;
+  }
+
+  /** The decoded content of one index file, fetched once (again after a failure). */
+  function indexFile(ix, name, decode) {
+    if (!ix.files.has(name)) {
+      const url = new URL(`${name}?v=${ix.manifest.build}`, ix.root);
+      const loading = fetch(url)
+        .then((response) => {
+          if (!response.ok) {
+            throw new Error(`${name}: ${response.status} ${response.statusText}`);
+          }
+          return decode(response);
+        })
+        .catch((error) => {
+          ix.files.delete(name);
+          throw error;
+        });
+      ix.files.set(name, loading);
+    }
+    return ix.files.get(name);
+  }
+
+  /** Term shard `i`: {terms, df, offsets, body} (see site_index.py). */
+  function shard(ix, i) {
+    return indexFile(ix, `terms/${i}.bin`, async (response) => {
+      const buffer = await response.arrayBuffer();
+      const length = new DataView(buffer).getUint32(0, true);
+      const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+      return { ...header, body: new Uint8Array(buffer, 4 + length) };
+    });
+  }
+
+  /** The result records of `ids`, in that order. */
+  async function records(ix, ids) {
+    const size = ix.manifest.blockSize;
+    const blocks = await Promise.all(
+      ids.map((id) => indexFile(ix, `docs/${Math.floor(id / size)}.json`, (r) => r.json())),
+    );
+    return ids.map((id, i) => blocks[i][id % size]);
+  }
+
+  /** A facet's values, each with its document ids (Map value -> ids). */
+  function facet(ix, name) {
+    return indexFile(ix, `facets/${name}.json`, async (response) => {
+      const values = new Map();
+      for (const [value, deltas] of Object.entries(await response.json())) {
+        let id = 0;
+        values.set(value, deltas.map((delta) => (id += delta)));
+      }
+      return values;
+    });
   }
 
   // --- Material's settings and the search.highlight feature ---------------------------------
