@@ -1,8 +1,18 @@
-"""How the full-text search index scales: build time, size, incremental update, query latency.
+"""How search scales: `pmkb search`, similar incidents, and the site search in a browser.
 
     python benchmarks/search_scale.py N [--seed S] [--queries Q] [--rounds R]
+        [--no-similar] [--no-site]
 
-Generates N synthetic post-mortems (``synthetic.write_postmortems``) in a temporary
+Runs, for N synthetic post-mortems, the three measurements the search issue asks for:
+
+1. `pmkb search` (here): index time and size, incremental update, query p50/p95;
+2. all-pairs similar incidents: ``similarity_scale.py N`` (time, peak memory);
+3. the site search in Chromium: ``site_search_scale.py N --no-lunr --throttle none``
+   (bytes transferred to the first result, latency per keystroke; builds the site, so it
+   is the longest part; ``--no-site`` skips it). Its own options (lunr, a slow network,
+   ``--keep``/``--reuse``) are for running it on its own.
+
+For `pmkb search`, generates N synthetic post-mortems (``synthetic.write_postmortems``) in a temporary
 directory, indexes them with ``postmortem_kb.search_index`` and reports:
 
 * the time of a full build and the size of the index on disk;
@@ -39,6 +49,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import similarity_scale  # noqa: E402
+import site_search_scale  # noqa: E402
 from postmortem_kb.search_index import Hit, SearchDocument, SearchIndex  # noqa: E402
 from synthetic import write_postmortems  # noqa: E402
 
@@ -295,7 +307,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the queries")
+    parser.add_argument("--no-similar", dest="similar", action="store_false")
+    parser.add_argument("--no-site", dest="site", action="store_false")
     args = parser.parse_args()
+
+    print(f"== pmkb search (Whoosh), N = {args.n:,}", flush=True)
+    pmkb_search(args)
+    if args.similar:
+        print(f"\n== similar incidents, all pairs, N = {args.n:,}", flush=True)
+        similarity_scale.main([str(args.n), "--seed", str(args.seed)])
+    if args.site:
+        print(f"\n== site search in Chromium, N = {args.n:,}", flush=True)
+        site_search_scale.main(
+            [str(args.n), "--seed", str(args.seed), "--no-lunr", "--throttle", "none"]
+        )
+
+
+def pmkb_search(args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory(prefix="pmkb-search-") as tmp:
         source, cache = Path(tmp, "postmortems"), Path(tmp, "index")

@@ -164,3 +164,34 @@ def test_the_search_works_from_a_sub_path(kb_site: ServedSite, browser: Browser)
         )
     finally:
         parent.stop()
+
+
+CERT_EXPIRIES = {"2023-05-22-auth-mtls-cert-expiry", "2024-08-05-idp-saml-cert-expiry"}
+
+
+def test_plurals_and_word_beginnings_match_as_the_index_wrote_them(page: Page) -> None:
+    """The browser splits and normalises what is typed as site_index.tokens() did the
+    pages: a plural finds the singular, and a word's beginning finds the whole word."""
+    page.goto("/")
+    search(page, "certificates expired")
+    expect(results(page).nth(1)).to_be_visible()
+    assert set(result_ids(page)[:2]) == CERT_EXPIRIES
+    search_field(page).fill("")
+    search_field(page).press_sequentially("pgbounc", delay=20)
+    expect(status(page)).to_contain_text("“pgbounc”")
+    expect(results(page).first).to_be_visible()
+    assert set(result_ids(page)) <= POOL_EXHAUSTION_IDS | {""}
+    expect(results(page).first.locator("mark").first).to_have_text(
+        re.compile("^pgbounc", re.IGNORECASE)
+    )
+
+
+def test_a_quoted_phrase_matches_whole_words_only(page: Page) -> None:
+    page.goto("/")
+    search(page, '"pgbounc"')  # a word's beginning is not a whole word
+    expect(status(page)).to_contain_text("No results")
+    search_field(page).fill("")
+    search_field(page).press_sequentially('"PgBouncer"', delay=20)
+    expect(status(page)).to_contain_text("for “\"PgBouncer\"”")
+    expect(results(page).first).to_be_visible()
+    assert set(result_ids(page)) <= POOL_EXHAUSTION_IDS
