@@ -201,6 +201,12 @@ def decode_postings(data: bytes) -> list[tuple[int, int]]:
     return postings
 
 
+def _utf16(term: str) -> bytes:
+    """The sort key of the browser's `<` on strings (UTF-16 code units), which differs from
+    Python's for characters beyond U+FFFF; the browser binary-searches the sorted terms."""
+    return term.encode("utf-16-be")
+
+
 _HEADER_BYTES_PER_TERM = 12  # about: quotes and commas, its df and offset in the header
 
 
@@ -209,7 +215,7 @@ def shards(postings: Mapping[str, Sequence[tuple[int, int]]]) -> Iterator[bytes]
     terms: list[str] = []
     blobs: list[bytes] = []
     size = 0
-    for term in sorted(postings):
+    for term in sorted(postings, key=_utf16):
         blob = encode_postings(postings[term])
         terms.append(term)
         blobs.append(blob)
