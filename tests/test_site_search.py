@@ -415,3 +415,28 @@ def test_mkdocs_serve_serves_the_index_it_builds(served_example: str) -> None:
     assert manifest["documents"] >= len(list((REPO / "postmortems").glob("*.md")))
     with urllib.request.urlopen(served_example + "pmkb-search/terms/0.bin") as r:
         assert r.status == 200
+
+
+def test_a_dirty_rebuild_keeps_the_text_of_the_pages_it_does_not_render(
+    good_project: Path,
+) -> None:
+    """`mkdocs serve --dirty` renders only the pages changed since the last build; the index
+    still holds the others, as serve's rebuilds reuse the plugin instance."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    def rebuild(dirty: bool) -> tuple[list[dict[str, str]], dict[str, list[tuple[int, int]]]]:
+        config = load_config(str(good_project / "mkdocs.yml"))  # as `mkdocs serve` does
+        config.plugins.on_startup(command="serve", dirty=True)
+        build(config, dirty=dirty)
+        return example_index(Path(config.site_dir))
+
+    records, postings = rebuild(dirty=False)
+    runbook = good_project / "kb" / "runbooks" / "database-connection-saturation.md"
+    time.sleep(1.1)  # the dirty build compares modification times
+    runbook.write_text("# Database connection saturation\n\nSteps; zanzibar.\n", encoding="utf-8")
+    records_after, postings_after = rebuild(dirty=True)
+    assert [r["u"] for r in records_after] == [r["u"] for r in records]
+    runbook_id = [r["u"] for r in records_after].index("runbooks/database-connection-saturation/")
+    assert [doc for doc, _ in postings_after["zanzibar"]] == [runbook_id]
+    assert postings_after["checkout"] == postings["checkout"]  # from pages not rendered

@@ -65,9 +65,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self.archive: Archive | None = None
         self.site: KBSite | None = None
         self._site_uris: frozenset[str] = frozenset()  # every file of the site, after on_files
-        self._search_docs: list[
-            SearchDoc
-        ] = []  # the pages rendered so far, as the index reads them
+        self._search_docs: dict[str, SearchDoc] = {}  # by URL: pages rendered, as indexed
+        self._dirty = False  # `mkdocs serve --dirty`: only changed pages are rendered
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -82,6 +81,12 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             ]
             return errors, []
         return [], []
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Once per `mkdocs` command. Having this hook makes MkDocs keep this instance
+        across `mkdocs serve` rebuilds, which a dirty rebuild needs: the search index keeps
+        the text of the pages not rendered again."""
+        self._dirty = dirty
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Once per build, first: locate the project, and add the plugin's stylesheet (badges,
@@ -137,7 +142,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         for uri, path in assets.items():
             files.append(File.generated(config, uri, abs_src_path=str(path), inclusion=NOT_IN_NAV))
         self._site_uris = frozenset(file.src_uri for file in files)
-        self._search_docs = []
+        pages = {file.url for file in files.documentation_pages()} if self._dirty else set()
+        self._search_docs = {u: d for u, d in self._search_docs.items() if u in pages}
         return files
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
@@ -170,7 +176,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         takes part in the search (`KBSite.search_markup`)."""
         markup = self.site.search_markup(page.file.src_uri) if self.site else None
         if markup is not None and self.kb_config.site_search:
-            self._search_docs.append(search_doc(page.url, page.title or "", html, markup))
+            self._search_docs[page.url] = search_doc(page.url, page.title or "", html, markup)
         return html
 
     def on_page_context(
@@ -191,8 +197,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         if not self.kb_config.site_search:
             return
         start = time.perf_counter()
-        stats = write_index(Path(config.site_dir), self._search_docs)
-        self._search_docs = []
+        stats = write_index(Path(config.site_dir), self._search_docs.values())
         log.info(
             f"site search: {stats.documents} pages indexed in {time.perf_counter() - start:.1f} s "
             f"({stats.terms} terms; {stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files)"

@@ -192,6 +192,6 @@ def test_a_quoted_phrase_matches_whole_words_only(page: Page) -> None:
     expect(status(page)).to_contain_text("No results")
     search_field(page).fill("")
     search_field(page).press_sequentially('"PgBouncer"', delay=20)
-    expect(status(page)).to_contain_text("for “\"PgBouncer\"”")
+    expect(status(page)).to_contain_text('for “"PgBouncer"”')
     expect(results(page).first).to_be_visible()
     assert set(result_ids(page)) <= POOL_EXHAUSTION_IDS
