@@ -55,7 +55,7 @@
   const more = dialog.querySelector(".pmkb-search__more");
   const selects = [...dialog.querySelectorAll("select[data-pmkb-facet]")];
 
-  let index = null; // the promise of the loaded manifest and its caches (loadIndex)
+  let indexLoading = null; // the promise of the loaded manifest and its caches (loadIndex)
   let searchId = 0; // the latest query; older answers are dropped
   let current = null; // {term, words, filters, ids, shown: [records], partial}
   let active = -1; // index of the active result
@@ -193,7 +193,7 @@
    * without the last word while it is shorter than MIN_CHARS and still being typed (no
    * space after it). */
   function parseQuery(typed, ix) {
-    const indexed = (text) => terms(text).filter((w) => !ix.stopWords.has(w));
+    const indexed = (text) => terms(text, ix).filter((w) => !ix.stopWords.has(w));
     if (/^\s*".+"\s*$/.test(typed)) {
       const words = [...new Set(indexed(typed))];
       return { term: typed.trim(), words: words.map((text) => ({ text, prefix: false })) };
@@ -208,9 +208,9 @@
   }
 
   /** The index terms of `text`, as site_index.tokens() makes them. */
-  function terms(text) {
+  function terms(text, ix) {
     const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
-    return words.filter((w) => w.length <= 40).map(normalise);
+    return words.filter((w) => w.length <= ix.manifest.maxTermLength).map(normalise);
   }
 
   /** site_index.normalise(): a plural "s" dropped. */
@@ -567,10 +567,10 @@
 
   /** The manifest, and caches of the files fetched so far. */
   function loadIndex() {
-    if (!index) {
+    if (!indexLoading) {
       const root = new URL(INDEX_DIR, siteRoot());
       status.textContent = "Loading the search index…";
-      index = fetch(new URL("manifest.json", root), { cache: "no-cache" })
+      indexLoading = fetch(new URL("manifest.json", root), { cache: "no-cache" })
         .then((response) => {
           if (!response.ok) {
             throw new Error(`${response.status} ${response.statusText}`);
@@ -594,12 +594,12 @@
             status.textContent =
               "Search is not available: its index did not load. Is the site served over " +
               "HTTP, and built with the postmortems plugin?";
-            index = null;
+            indexLoading = null;
             throw error;
           },
         );
     }
-    return index;
+    return indexLoading;
   }
 
   /** The decoded content of one index file, fetched once (again after a failure). */
