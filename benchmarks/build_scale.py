@@ -4,7 +4,7 @@
                                      [--strict] [--profile FILE]
 
 For each N: writes N synthetic post-mortems (``synthetic.write_postmortems``) into a temp
-project made like the repository's (its ``mkdocs.yml``, ``overrides/`` and docs folder;
+project made like the repository's (its ``mkdocs.yml``, ``custom_dir`` and docs folder;
 ``postmortems/`` replaced by the generated files; a stub page for any runbook the
 generator names that the docs folder lacks), runs ``mkdocs build`` in a child process
 ``--runs`` times and reports:

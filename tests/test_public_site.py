@@ -345,7 +345,7 @@ def make_planted(root: Path, good: str) -> Path:
     )
     (root / "mkdocs.yml").write_text(
         "site_name: Test KB\ndocs_dir: kb\n"
-        f"theme:\n  name: material\n  custom_dir: {REPO / 'overrides'}\n"
+        "theme:\n  name: material\n"
         "plugins:\n  postmortems:\n    public_home: public-index.md\n    public_pages: []\n"
         "    deny_patterns: ['zq-codename-\\w+']\n"
         "markdown_extensions: [admonition, tables, attr_list]\n"

@@ -12,7 +12,6 @@ from postmortem_kb.parser import parse_text
 from postmortem_kb.profiles import incident_profile, similar_incidents
 
 from .conftest import GOOD_NAME, RELATED_NAME, build_site, related_text
-from .test_site_build import with_overrides
 
 THIRD_NAME = "2025-02-03-payments-pool-saturation.md"
 
@@ -83,7 +82,7 @@ def test_post_mortem_page_shows_similar_incidents_with_reasons(
             THIRD_NAME: third_text(good_text),
         }
     )
-    result = build_site(with_overrides(project))
+    result = build_site(project)
     assert result.returncode == 0, result.stderr
     html = (project / "site" / "postmortems" / GOOD_NAME[:-3] / "index.html").read_text()
     similar = html[html.index('id="pmkb-similar"') : html.index('id="pmkb-runbooks"')]

@@ -24,14 +24,10 @@ RELATED_TITLE = "Payments database failover"
 # --- helpers ----------------------------------------------------------------------------
 
 
-def with_overrides(project: Path, extra: str = "") -> Path:
-    """Use the repository's theme override (the post-mortem header) in `project`."""
+def with_config(project: Path, extra: str) -> Path:
+    """`project` with `extra` appended to its mkdocs.yml."""
     config = project / "mkdocs.yml"
-    text = config.read_text(encoding="utf-8").replace(
-        "theme:\n  name: material\n",
-        f"theme:\n  name: material\n  custom_dir: {REPO / 'overrides'}\n",
-    )
-    config.write_text(text + extra, encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return project
 
 
@@ -214,7 +210,7 @@ def test_custom_levels_drive_validation_badges_and_the_severity_page(
 
 
 def test_postmortem_page_has_its_header_body_and_footer(good_project: Path) -> None:
-    with_overrides(good_project)
+    """The project has no theme override of its own: the plugin brings its templates."""
     result = build_site(good_project)
     assert result.returncode == 0, result.stderr
     html = page(good_project, f"postmortems/{GOOD_ID}")
@@ -257,7 +253,6 @@ def test_postmortem_page_has_its_header_body_and_footer(good_project: Path) -> N
 
 
 def test_related_incidents_show_in_both_directions(good_project: Path) -> None:
-    with_overrides(good_project)
     assert build_site(good_project).returncode == 0
     # the earlier incident's `related` is empty; the later one names it
     earlier = page(good_project, f"postmortems/{RELATED_ID}")
@@ -272,9 +267,7 @@ def test_a_draft_without_mitigated_shows_not_recorded(
     draft = good_text.replace("status: published", "status: draft").replace(
         "  mitigated: 2024-11-15T14:51:00Z\n", ""
     )
-    project = with_overrides(
-        make_project({GOOD_NAME: draft, RELATED_NAME: related_text(good_text)})
-    )
+    project = make_project({GOOD_NAME: draft, RELATED_NAME: related_text(good_text)})
     result = build_relaxed(project)  # the missing field is a warning for a draft
     assert result.returncode == 0, result.stderr
     assert "PM101" in result.stderr
@@ -353,7 +346,7 @@ NAV = """nav:
 
 
 def test_nav_names_generated_pages_and_never_lists_postmortems(good_project: Path) -> None:
-    with_overrides(good_project, NAV)
+    with_config(good_project, NAV)
     result = build_site(good_project)
     assert result.returncode == 0, result.stderr
     assert "not included in the" not in result.stderr  # no INFO flood for post-mortems
@@ -416,3 +409,36 @@ def test_listings_paginate_past_200_rows(make_project: Callable[..., Path]) -> N
     assert dates == sorted(dates, reverse=True)  # newest first across pages
     assert len({link for link in links(first, 1) + links(second, 1)}) == 230
     assert all(link.startswith("../../../postmortems/") for link in links(second, 1))  # type: ignore[union-attr]
+
+
+def test_a_partial_in_the_sites_custom_dir_replaces_the_plugins(good_project: Path) -> None:
+    overrides = good_project / "overrides" / "partials" / "pmkb"
+    overrides.mkdir(parents=True)
+    (overrides / "postmortem-footer.html").write_text(
+        '<p class="our-footer">Ask #sre about {{ page.title | e }}</p>\n'
+    )
+    config = good_project / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "theme:\n  name: material\n", "theme:\n  name: material\n  custom_dir: overrides\n"
+        )
+    )
+    result = build_site(good_project)
+    assert result.returncode == 0, result.stderr
+    html = page(good_project, f"postmortems/{GOOD_ID}")
+    assert f'<p class="our-footer">Ask #sre about {GOOD_TITLE}</p>' in html
+    assert 'class="pmkb-header"' in html  # the plugin's other templates still apply
+    assert 'class="pmkb-footer"' not in html
+
+
+def test_another_theme_gets_the_pages_without_materials_templates(good_project: Path) -> None:
+    config = good_project / "mkdocs.yml"
+    config.write_text(
+        config.read_text()
+        .replace("theme:\n  name: material\n", "theme:\n  name: mkdocs\n")
+        .replace("  - search\n", "")
+    )
+    result = build_site(good_project)
+    assert result.returncode == 0, result.stderr
+    html = page(good_project, f"postmortems/{GOOD_ID}")
+    assert GOOD_TITLE in html and 'class="pmkb-header"' not in html

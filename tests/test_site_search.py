@@ -24,6 +24,7 @@ import pytest
 from postmortem_kb.config import KBConfig
 from postmortem_kb.kb_site import KBSite
 from postmortem_kb.parser import parse_text
+from postmortem_kb.plugin import TEMPLATES
 from postmortem_kb.site_index import (
     BLOCK_SIZE,
     OUTPUT_SUBDIR,
@@ -336,11 +337,8 @@ def test_site_search_false_builds_without_index_or_dialog(
     )
     config = project / "mkdocs.yml"
     config.write_text(
-        config.read_text(encoding="utf-8")
-        .replace("  - postmortems\n", "  - postmortems:\n      site_search: false\n")
-        .replace(
-            "theme:\n  name: material\n",
-            f"theme:\n  name: material\n  custom_dir: {REPO / 'overrides'}\n",
+        config.read_text(encoding="utf-8").replace(
+            "  - postmortems\n", "  - postmortems:\n      site_search: false\n"
         ),
         encoding="utf-8",
     )
@@ -362,7 +360,7 @@ def _without_comments(template: str) -> str:
 
 
 def test_the_header_override_is_materials_header_but_for_the_search() -> None:
-    ours = (REPO / "overrides" / "partials" / "header.html").read_text(encoding="utf-8")
+    ours = (TEMPLATES / "partials" / "header.html").read_text(encoding="utf-8")
     material = (MATERIAL / "partials" / "header.html").read_text(encoding="utf-8")
     start, end = ours.index("{#- pmkb:search -#}"), ours.index("{#- /pmkb:search -#}")
     restored = (

@@ -1,7 +1,7 @@
 """What a post-mortem page shows around its body: the header and the footer, as data.
 
 `build_header` turns a `PostMortem`, the KB settings and the archive's listings into a
-`PostMortemHeader`; the theme override (`overrides/partials/pmkb/`) only lays it out. Links
+`PostMortemHeader`; the plugin's templates (`templates/partials/pmkb/`) only lay it out. Links
 are given as source paths (`src_uri`) of pages in the site, which the template turns into
 URLs, so this module knows nothing of MkDocs. A missing value is `None` or
 `durations.NOT_RECORDED`, never a made-up number.

@@ -46,9 +46,12 @@ from .site_search import facet_order, search_doc
 
 log = get_plugin_logger("postmortems")
 
+TEMPLATES = Path(__file__).parent / "templates"
+"""Material overrides: the post-mortem header and footer (main.html), the search dialog
+(partials/header.html). A file at the same path in the site's `custom_dir` wins."""
 STYLESHEET = Path(__file__).parent / "assets" / "pmkb.css"
 STYLESHEET_URI = "assets/pmkb/pmkb.css"
-SEARCH_ASSETS = {  # the site search's dialog (overrides/partials/pmkb/search.html)
+SEARCH_ASSETS = {  # the site search's dialog (templates/partials/pmkb/search.html)
     "assets/pmkb/search.css": Path(__file__).parent / "assets" / "search.css",
     "assets/pmkb/search.js": Path(__file__).parent / "assets" / "search.js",
 }
@@ -89,12 +92,14 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self._dirty = dirty
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        """Once per build, first: locate the project, and add the plugin's stylesheet (badges,
+        """Once per build, first: locate the project, put the plugin's templates in front of
+        Material's (`_add_templates`), and add the plugin's stylesheet (badges,
         header, tables, the `internal` admonition) to `extra_css` so every KB gets it, with
         the site search's stylesheet and script, and `md_in_html` (blocks the search leaves
         out of its index are Markdown inside a `<div markdown>`)."""
         root = Path(config.config_file_path).resolve().parent
         self.project = Project(root, self.kb_config, Path(config.docs_dir).resolve())
+        _add_templates(config)
         if STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(STYLESHEET_URI)
         if "md_in_html" not in config.markdown_extensions:  # for site_search.unindexed
@@ -235,6 +240,16 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         if self.project is not None:
             server.watch(str(self.project.postmortems_dir))
         return server
+
+
+def _add_templates(config: MkDocsConfig) -> None:
+    """Search `TEMPLATES` after the site's `custom_dir` and before the theme's own folders,
+    when the theme is Material (the templates extend and copy Material's); with another
+    theme, post-mortem pages render as that theme renders any page."""
+    theme = config.theme
+    if theme.name != "material" or str(TEMPLATES) in theme.dirs:
+        return
+    theme.dirs.insert(1 if theme.custom_dir else 0, str(TEMPLATES))
 
 
 def _select_docs(files: Files, config: MkDocsConfig, kb_config: KBConfig) -> None:

@@ -1,5 +1,5 @@
 /*
- * postmortem-kb site search: the dialog of overrides/partials/pmkb/search.html over the
+ * postmortem-kb site search: the dialog of templates/partials/pmkb/search.html over the
  * static index the `postmortems` plugin writes into <site>/pmkb-search/ (site_index.py).
  *
  * Nothing is downloaded until the dialog opens: then the manifest (the first term of each
