@@ -30,6 +30,7 @@ from postmortem_kb.site_index import (
     OUTPUT_SUBDIR,
     SHARD_BYTES,
     SearchDoc,
+    SearchMarkup,
     decode_postings,
     encode_postings,
     impacts,
@@ -150,13 +151,8 @@ def test_page_text_keeps_what_people_read_and_leaves_out_permalinks_and_unindexe
 def test_search_doc_takes_the_markup_of_its_page(good_text: str) -> None:
     markup = postmortem_markup(parse(good_text), KBConfig())
     doc = search_doc("postmortems/x/", "Title", "<p>Body text</p>", markup)
-    assert (doc.url, doc.title, doc.body, doc.kind) == (
-        "postmortems/x/",
-        "Title",
-        "Body text",
-        "incident",
-    )
-    assert doc.facets == markup.facets and doc.labels == markup.labels and doc.lead == markup.lead
+    assert (doc.url, doc.title, doc.body) == ("postmortems/x/", "Title", "Body text")
+    assert doc.markup is markup
 
 
 # --- the index files ---------------------------------------------------------------------------
@@ -173,7 +169,7 @@ def test_tokens_are_lower_case_words_and_numbers_without_a_plural_s() -> None:
 
 
 def doc(url: str, title: str, body: str, **fields: object) -> SearchDoc:
-    return SearchDoc(url=url, title=title, body=body, **fields)  # type: ignore[arg-type]
+    return SearchDoc(url, title, body, SearchMarkup(**fields))  # type: ignore[arg-type]
 
 
 def test_ids_put_incidents_newest_first_then_other_pages_by_url() -> None:
@@ -247,7 +243,7 @@ def test_write_index_writes_manifest_shards_result_blocks_and_facets(tmp_path: P
     records = json.loads((output / "docs" / "0.json").read_text(encoding="utf-8"))
     assert len(records) == BLOCK_SIZE and {"u", "t", "k", "x", "s"} <= set(records[0])
     newest = records[0]["u"]
-    assert [d for d in docs if d.url == newest][0].date == max(d.date for d in docs)
+    assert [d for d in docs if d.url == newest][0].markup.date == max(d.markup.date for d in docs)
     severity = json.loads((output / "facets" / "severity.json").read_text(encoding="utf-8"))
     ids = [sum(severity["SEV1"][: i + 1]) for i in range(len(severity["SEV1"]))]  # deltas
     assert len(ids) == 14 and all(records[i]["s"] == "SEV1" for i in ids if i < BLOCK_SIZE)

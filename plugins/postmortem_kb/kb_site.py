@@ -35,7 +35,8 @@ from .profiles import similar_incidents
 from .public import public_page_markdown
 from .redaction import mark_internal_for_site
 from .similarity import Similar
-from .site_search import HANDBOOK, SearchMarkup, postmortem_markup, unindexed
+from .site_index import SearchMarkup
+from .site_search import HANDBOOK, postmortem_markup, unindexed
 
 IGNORED_RUNBOOK_STEMS = ("index", "README")
 HOME_URI = "index.md"

@@ -83,18 +83,25 @@ def tokens(text: str) -> Iterator[str]:
 
 
 @dataclass(frozen=True)
+class SearchMarkup:
+    """What the index records about a page besides its URL, title and text."""
+
+    kind: str = "handbook"  # "incident" or "handbook": a result's label
+    facets: tuple[tuple[str, str], ...] = ()  # (facet, value); a facet may repeat
+    labels: tuple[str, ...] = ()  # services, failure modes: searched with extra weight
+    lead: str = ""  # the impact statement: searched, and the result's excerpt
+    shown: Mapping[str, str] = field(default_factory=dict)  # date, severity, badge, services
+    date: str = ""  # ISO date, for the order of ids
+
+
+@dataclass(frozen=True)
 class SearchDoc:
     """One page of the site as the search knows it."""
 
     url: str  # relative to the site root, e.g. "postmortems/2024-01-02-x/"
     title: str
     body: str  # the page's text
-    kind: str = "handbook"  # "incident" or "handbook"
-    labels: tuple[str, ...] = ()  # services, failure modes: searchable, weighted
-    lead: str = ""  # the impact statement: searchable, and the result's excerpt
-    facets: tuple[tuple[str, str], ...] = ()  # (facet, value), a facet may repeat
-    shown: Mapping[str, str] = field(default_factory=dict)  # date, severity, badge, services
-    date: str = ""  # ISO date, for the order of ids
+    markup: SearchMarkup = field(default_factory=SearchMarkup)
 
     def weighted_terms(self) -> tuple[dict[str, float], int]:
         """Weighted term frequencies (stop words out) and the document's length in terms."""
@@ -102,8 +109,8 @@ class SearchDoc:
         length = 0
         fields = (
             ("title", self.title),
-            ("labels", " ".join(self.labels)),
-            ("lead", self.lead),
+            ("labels", " ".join(self.markup.labels)),
+            ("lead", self.markup.lead),
             ("body", self.body),
         )
         for name, text in fields:
@@ -116,7 +123,7 @@ class SearchDoc:
 
     def excerpt(self, words: int = 40) -> str:
         """The lead, or the first `words` words of the body."""
-        text = self.lead or self.body
+        text = self.markup.lead or self.body
         parts = text.split()
         return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
@@ -133,9 +140,11 @@ class IndexStats:
 def ordered(docs: Iterable[SearchDoc]) -> list[SearchDoc]:
     """Documents in id order: incidents newest first, then the rest by URL."""
     incidents = sorted(
-        (d for d in docs if d.kind == "incident"), key=lambda d: (d.date, d.url), reverse=True
+        (d for d in docs if d.markup.kind == "incident"),
+        key=lambda d: (d.markup.date, d.url),
+        reverse=True,
     )
-    others = sorted((d for d in docs if d.kind != "incident"), key=lambda d: d.url)
+    others = sorted((d for d in docs if d.markup.kind != "incident"), key=lambda d: d.url)
     return incidents + others
 
 
@@ -262,14 +271,15 @@ def facet_files(docs: Sequence[SearchDoc]) -> dict[str, dict[str, list[int]]]:
     """For each facet, each value's document ids, delta-coded."""
     ids: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for doc_id, doc in enumerate(docs):
-        for facet, value in dict.fromkeys(doc.facets):
+        for facet, value in dict.fromkeys(doc.markup.facets):
             ids[facet][value].append(doc_id)
     return {facet: {v: _delta(i) for v, i in values.items()} for facet, values in ids.items()}
 
 
 def doc_record(doc: SearchDoc) -> dict[str, str]:
     """What a result shows: only non-empty values, short keys."""
-    record = {"u": doc.url, "t": doc.title, "k": doc.kind, "x": doc.excerpt(), **doc.shown}
+    record = {"u": doc.url, "t": doc.title, "k": doc.markup.kind, "x": doc.excerpt()}
+    record |= doc.markup.shown
     return {key: value for key, value in record.items() if value}
 
 

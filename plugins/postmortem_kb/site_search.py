@@ -17,37 +17,22 @@ The index itself is `site_index`; decisions and figures are in ARCHITECTURE.md
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from .config import KBConfig
 from .model import PostMortem
 from .severity import badge
-from .site_index import SearchDoc
+from .site_index import SearchDoc, SearchMarkup
 
 UNINDEXED_CLASS = "pmkb-unindexed"
 SKIPPED_CLASSES = frozenset({UNINDEXED_CLASS, "headerlink"})
 """Elements whose text stays out of the index: generated lists of incidents inside indexed
 pages (`unindexed`), and the permalink sign after every heading."""
 
-FILTERS = ("severity", "service", "tag", "year", "status")
 STATUS_LABELS = {"draft": "Draft", "in-review": "In review", "published": "Published"}
 
 
 # --- markup ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SearchMarkup:
-    """What the index records about a page besides its URL, title and text."""
-
-    kind: str  # "incident" or "handbook": a result's label
-    facets: tuple[tuple[str, str], ...] = ()  # (facet, value); a facet may repeat
-    labels: tuple[str, ...] = ()  # searched with extra weight
-    lead: str = ""  # the impact statement
-    shown: Mapping[str, str] = field(default_factory=dict)  # date, severity, badge, services
-    date: str = ""  # ISO date
 
 
 HANDBOOK = SearchMarkup("handbook")
@@ -102,17 +87,7 @@ def facet_order(config: KBConfig) -> dict[str, list[str]]:
 
 def search_doc(url: str, title: str, html: str, markup: SearchMarkup) -> SearchDoc:
     """The page at `url` (relative to the site root) as the index records it."""
-    return SearchDoc(
-        url=url,
-        title=title,
-        body=page_text(html),
-        kind=markup.kind,
-        labels=markup.labels,
-        lead=markup.lead,
-        facets=markup.facets,
-        shown=markup.shown,
-        date=markup.date,
-    )
+    return SearchDoc(url=url, title=title, body=page_text(html), markup=markup)
 
 
 def page_text(html: str) -> str:
