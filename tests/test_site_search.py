@@ -199,6 +199,7 @@ def test_a_title_word_outranks_the_same_word_in_a_body_and_stop_words_are_not_in
     assert set(disk) == {0, 1} and disk[0] > disk[1]
     assert all(1 <= impact <= 255 for p in postings.values() for _, impact in p)
     assert max(impact for p in postings.values() for _, impact in p) == 255
+    assert impacts([doc("d/", "The", "of the")]) == {} == impacts([])
 
 
 def test_postings_round_trip_through_varints() -> None:

@@ -139,6 +139,7 @@ class IndexStats:
 
 def ordered(docs: Iterable[SearchDoc]) -> list[SearchDoc]:
     """Documents in id order: incidents newest first, then the rest by URL."""
+    docs = list(docs)
     incidents = sorted(
         (d for d in docs if d.markup.kind == "incident"),
         key=lambda d: (d.markup.date, d.url),
@@ -164,6 +165,8 @@ def impacts(docs: Sequence[SearchDoc]) -> dict[str, list[tuple[int, int]]]:
         norm = K1 * (1 - B + B * length / average)
         for term, tf in counts.items():
             scores[term].append((doc_id, idf[term] * tf * (K1 + 1) / (tf + norm)))
+    if not scores:
+        return {}  # nothing but stop words
     top = max(score for postings in scores.values() for _, score in postings)
     return {
         term: [(doc_id, max(1, min(255, round(score / top * 255)))) for doc_id, score in postings]
