@@ -288,6 +288,9 @@
   /** The term shards that may hold terms starting with the word (or the word itself). */
   function shardsFor(ix, word) {
     const firsts = ix.manifest.shards;
+    if (!firsts.length) {
+      return []; // an empty index
+    }
     const at = Math.max(0, upperBound(firsts, word.text) - 1);
     const wanted = [at];
     if (word.prefix) {
