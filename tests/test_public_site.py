@@ -466,3 +466,24 @@ def test_a_planted_leak_fails_the_public_build(
     assert f"from {', '.join(sorted(sources))} …" in line, line
     assert "the site folder was emptied, nothing may be published" in result.stderr
     assert not any((root / "site-public").iterdir())
+
+
+def test_a_string_in_leak_allow_is_published(tmp_path: Path) -> None:
+    """The planted handle fails the public build (see above) until `leak_allow` names it."""
+    good = (Path(__file__).parent / "fixtures" / GOOD_NAME).read_text()
+    root = make_planted(tmp_path, good)
+    source = root / "postmortems" / GOOD_NAME
+    text = source.read_text()
+    source.write_text(
+        text.replace("- The error-rate alert paged", "- The alert paged @support-desk, which paged")
+    )
+    config = root / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "    public_pages: []\n", "    public_pages: []\n    leak_allow: ['@Support-Desk']\n"
+        )
+    )
+    result = pmkb("build", "--public", cwd=root)  # strict: no PM701 warning either
+    assert result.returncode == 0, result.stderr[-4000:]
+    page = (root / "site-public" / "postmortems" / PUBLIC_ID / "index.html").read_text()
+    assert "@support-desk" in page

@@ -373,3 +373,20 @@ def test_pm701_uses_the_configured_deny_patterns(tmp_path: Path, public_text: st
 def test_pm702_is_for_every_post_mortem(tmp_path: Path, good_text: str) -> None:
     text = good_text.replace("## Lessons learned", "<!-- internal -->\n## Lessons learned", 1)
     assert [(d.code, d.line, d.level) for d in check(tmp_path, text)] == [("PM702", 75, "error")]
+
+
+def test_leak_allow_accepts_a_string_published_on_purpose(tmp_path: Path, public_text: str) -> None:
+    """PM701 reports the ticket key until `leak_allow` names it; a longer key that starts
+    with it is still reported (the whole match must be allowed)."""
+    text = public_text.replace("owned by the database.", "owned by the database (PAY-99).", 1)
+    path = tmp_path / GOOD_NAME
+    path.write_text(text, encoding="utf-8")
+
+    def codes(config: KBConfig) -> list[str]:
+        archive = load_archive(
+            [path], config, root=tmp_path, runbook_ids=RUNBOOKS, today=TODAY, known_ids=KNOWN
+        )
+        return [d.message for d in archive.diagnostics]
+
+    assert codes(KBConfig(leak_allow=["pay-99"])) == []
+    assert len(codes(KBConfig(leak_allow=["PAY-9"]))) == 1

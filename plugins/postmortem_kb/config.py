@@ -137,6 +137,12 @@ class KBConfig(BaseModel):
         description="Extra regular expressions (matched case-insensitively) that the public "
         "leak check rejects and `pmkb check` warns about in public post-mortems (PM701).",
     )
+    leak_allow: list[str] = Field(
+        default_factory=list,
+        description="Strings published on purpose that the leak check and PM701 would "
+        "otherwise reject (e.g. a public status-page ticket key or a support handle); "
+        "compared case- and whitespace-insensitively with the whole match.",
+    )
     public_pages: list[str] = Field(
         default_factory=lambda: ["index.md"],
         description="Pages of docs_dir (source paths, `fnmatch` patterns such as "

@@ -37,6 +37,7 @@ from .leaks import (
     read_site_file,
     scan_site,
     terms_rule,
+    without_allowed,
 )
 from .model import PostMortem
 from .project import Project
@@ -146,7 +147,7 @@ def check_site(site_dir: Path, sources: LeakSources, config: KBConfig) -> LeakRe
     the theme's own files contain (`without_vendor_words`) are not searched."""
     started = time.perf_counter()
     terms = without_vendor_words(sources.terms, site_dir)
-    leaks = scan_site(site_dir, deny_list(config, terms))
+    leaks = without_allowed(scan_site(site_dir, deny_list(config, terms)), config.leak_allow)
     by_source = leaks_by_source(leaks, sources.files)
     count = sum(1 for path in site_dir.rglob("*") if path.is_file())
     return LeakReport(site_dir, leaks, by_source, count, len(terms), time.perf_counter() - started)

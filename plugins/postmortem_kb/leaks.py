@@ -610,6 +610,14 @@ def _unescape_string(match: re.Match[str]) -> str:
 # --- attributing leaks to sources ----------------------------------------------------
 
 
+def without_allowed(leaks: Iterable[Leak], allow: Iterable[str]) -> list[Leak]:
+    """The `leaks` whose text is not one of `allow` (the `leak_allow` option: strings
+    published on purpose), compared as `leaks_by_source` compares: case and whitespace
+    ignored. The whole match must be allowed: allowing "PAY-1" does not allow "PAY-12"."""
+    allowed = {_normalised(text) for text in allow}
+    return [leak for leak in leaks if _normalised(leak.text) not in allowed]
+
+
 def leaks_by_source(
     leaks: Iterable[Leak], source_texts: Mapping[str, str]
 ) -> dict[Leak, list[str]]:

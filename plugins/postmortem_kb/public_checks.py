@@ -2,7 +2,8 @@
 
 - PM701 (public post-mortems): text the public site would show that matches the leak
   check's deny list (internal domains, private IPs, tickets, handles, e-mail addresses,
-  Slack links, "confidential"-style phrases, and the `deny_patterns` option), at its line.
+  Slack links, "confidential"-style phrases, and the `deny_patterns` option), at its line;
+  strings of the `leak_allow` option excepted.
   What the public site never shows is not checked: internal blocks, the Owner and Ticket
   columns of the action items, and the internal-only fields (authors, roles, channel).
 - PM702 (every post-mortem): an `<!-- internal -->` that is never closed. The redaction
@@ -22,7 +23,7 @@ from functools import lru_cache
 from .body import find_table
 from .config import KBConfig
 from .diagnostics import Diagnostic, make
-from .leaks import DenyList, LeakRule, build_deny_list, scan_text
+from .leaks import DenyList, Leak, LeakRule, build_deny_list, scan_text, without_allowed
 from .model import PostMortem
 from .redaction import find_internal_blocks
 
@@ -44,11 +45,14 @@ def check_public_text(pm: PostMortem, config: KBConfig, today: dt.date) -> Itera
     if not pm.meta.is_public:
         return
     deny = source_deny_list(tuple(config.deny_patterns))
+
+    def scan(text: str) -> list[Leak]:
+        return without_allowed(scan_text(text, deny, file=pm.source_path), config.leak_allow)
+
     for location, line, text in _published_values(pm):
-        for leak in scan_text(text, deny, file=pm.source_path):
+        for leak in scan(text):
             yield _pm701(pm, line, None, leak.rule, leak.text, ".".join(map(str, location)))
-    body = _published_body(pm)
-    for leak in scan_text(body, deny, file=pm.source_path):
+    for leak in scan(_published_body(pm)):
         yield _pm701(pm, pm.body.line + leak.line - 1, leak.column, leak.rule, leak.text)
 
 
