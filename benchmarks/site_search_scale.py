@@ -1,4 +1,4 @@
-"""How the site search scales in the browser: Pagefind against Material's lunr search.
+"""How the site search scales in the browser: its own index against Material's lunr search.
 
     python benchmarks/site_search_scale.py N [N ...] [--seed S] [--no-lunr]
         [--throttle none,vpn] [--queries "connection pool" ...] [--delay MS]
@@ -7,10 +7,10 @@
 For each N: a synthetic N-incident project made as ``build_scale.py`` makes it (its
 ``snapshot_inputs``, ``make_project`` and ``run_build``), then
 
-1. **Pagefind** (the site as this repository builds it): the build (wall time, peak
-   memory), then ``site_search.index_site`` run again on the built site in a child process
-   of its own, for the indexer's wall time and peak memory, and the index's size and file
-   count.
+1. **pmkb** (the site as this repository builds it): the build (wall time, peak memory),
+   the time the plugin took to write the search index (from the build's log), and the
+   index's size and file count. (The figures of Pagefind, the index before this one, are
+   in ARCHITECTURE.md.)
 2. **lunr** (unless ``--no-lunr``): the same project with Material's ``search`` plugin on
    and ``site_search: false``: build time and ``search/search_index.json``'s size (and
    gzipped); and a **trimmed lunr** index made from it: one entry per page (no section
@@ -23,7 +23,7 @@ For each N: a synthetic N-incident project made as ``build_scale.py`` makes it (
    results list record when each key went down and when the results list changed (the
    DOM updated); the server logs every response it sends, with its size (headers and
    body) and when it was asked for and finished (the page's Resource Timing would miss
-   what Pagefind's web worker fetches). From them:
+   what a web worker fetches, e.g. lunr's). From them:
 
    * bytes from opening the search to the first result rendered, by kind of file;
    * time from the first key typed to the first result rendered;
@@ -97,7 +97,7 @@ FIRST_RESULT_TIMEOUT_S = {"pmkb": 60, "lunr": 240, "lunr-trimmed": 240}
 class Index:
     build_seconds: float
     build_peak_mb: float
-    index_seconds: float | None  # the indexer on its own (Pagefind); None for lunr
+    index_seconds: float | None  # writing the search index; None for lunr
     index_peak_mb: float | None
     pages: int | None
     files: int
@@ -113,21 +113,25 @@ def build_pmkb(project: Path, site: Path) -> Index:
     end of the build, in the same process: its time is read from the build's log)."""
     build = run_build(project, site, strict=False)
     indexed = INDEXED.search(build.log)
-    return index_of(
-        site,
-        build_seconds=build.seconds,
-        build_peak_mb=build.peak_mb,
-        index_seconds=float(indexed[2]) if indexed else None,
-    )
+    seconds = float(indexed[2]) if indexed else None
+    return index_of(site, build.seconds, build.peak_mb, seconds)
 
 
-def index_of(site: Path, **build: Any) -> Index:
-    """The size of the search index in `site`, with the build's figures."""
+def index_of(
+    site: Path,
+    build_seconds: float = 0,
+    build_peak_mb: float = 0,
+    index_seconds: float | None = None,
+) -> Index:
+    """The size of the search index in `site`, with the build's figures (none for a site
+    an earlier run kept)."""
     output = site / OUTPUT_SUBDIR
     files = [f for f in output.rglob("*") if f.is_file()]
     manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
     return Index(
-        **{"build_seconds": 0, "build_peak_mb": 0, "index_seconds": None, **build},
+        build_seconds=build_seconds,
+        build_peak_mb=build_peak_mb,
+        index_seconds=index_seconds,
         index_peak_mb=None,
         pages=manifest["documents"],
         files=len(files),
@@ -200,8 +204,8 @@ def trim_lunr(index: dict[str, Any], text_chars: int = 300) -> dict[str, Any]:
 
 
 class Link:
-    """A slow network, emulated by the server for every response (the page's and Pagefind's
-    web worker's alike, which Chromium's own throttling would not both cover): `latency_ms`
+    """A slow network, emulated by the server for every response (the page's and a web
+    worker's alike, which Chromium's own throttling would not both cover): `latency_ms`
     before each response, and `rate` bytes per second shared by all responses at once."""
 
     def __init__(self, latency_ms: float, rate: float) -> None:
@@ -256,10 +260,10 @@ class Served:
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Serves each site under its own prefix (`/pagefind/`, `/lunr/`, `/lunr-trimmed/`);
+    """Serves each site under its own prefix (`/pmkb/`, `/lunr/`, `/lunr-trimmed/`);
     `/lunr-trimmed/` is the lunr site with the trimmed search_index.json. Every response is
-    logged (`Served`): the page's own Resource Timing does not see what Pagefind's web
-    worker fetches, the server sees everything."""
+    logged (`Served`): the page's own Resource Timing does not see what a web worker
+    fetches, the server sees everything."""
 
     roots: dict[str, Path] = {}
     overrides: dict[str, Path] = {}
@@ -749,12 +753,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, nargs="+", help="number(s) of post-mortems")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-lunr", dest="lunr", action="store_false", help="Pagefind only")
+    parser.add_argument(
+        "--no-lunr", dest="lunr", action="store_false", help="the site's own search only"
+    )
     parser.add_argument(
         "--throttle",
         type=lambda s: s.split(","),
         default=["none", "vpn"],
-        help="network profiles for the Pagefind cold runs: none, vpn (default both)",
+        help="network profiles for the cold runs of the site's search: none, vpn (default both)",
     )
     parser.add_argument("--queries", nargs="+", default=list(DEFAULT_QUERIES))
     parser.add_argument("--delay", type=int, default=150, help="ms between keys (default 150)")
