@@ -9,12 +9,14 @@ dialog's combobox "Search", its listbox "Results", the filter selects by label).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, expect
 
+from ..conftest import GOOD_NAME
 from .conftest import ServedSite, serve_directory
 
 VALENTINE_ID = "2023-02-14-payments-db-pool-exhaustion"
@@ -195,3 +197,33 @@ def test_a_quoted_phrase_matches_whole_words_only(page: Page) -> None:
     expect(status(page)).to_contain_text('for “"PgBouncer"”')
     expect(results(page).first).to_be_visible()
     assert set(result_ids(page)) <= POOL_EXHAUSTION_IDS
+
+
+HOSTILE_TITLE = (
+    'Zebra <img src=x onerror="window.__pwned=1"> & </mark><script>window.__pwned=2</script>'
+)
+
+
+def test_hostile_titles_and_impacts_are_shown_as_text(
+    make_project: Callable[..., Path],
+    good_text: str,
+    serve_project: Callable[..., ServedSite],
+    browser: Browser,
+) -> None:
+    """A title and impact statement full of markup come back from the index as text: the
+    dialog builds results from text nodes, never from the index's strings as HTML."""
+    hostile = good_text.replace(
+        "title: Checkout errors after payments connection pool exhaustion",
+        f"title: '{HOSTILE_TITLE}'",
+    ).replace("  summary: About 7%", "  summary: <b onmouseover=alert(1)>Zebra</b> About 7%")
+    hostile = hostile.replace("related: [2023-06-02-payments-db-failover]", "related: []")
+    site = serve_project(make_project({GOOD_NAME: hostile}), "--no-strict")
+    page = site.new_page(browser)
+    page.goto("")
+    search(page, "zebra")
+    first = results(page).first
+    expect(first.locator(".pmkb-search__title")).to_have_text(HOSTILE_TITLE)
+    expect(first.locator(".pmkb-search__excerpt")).to_contain_text("<b onmouseover=alert(1)>")
+    assert first.locator("img, script, b").count() == 0
+    assert first.locator("mark").all_inner_texts() == ["Zebra", "Zebra"]
+    assert page.evaluate("window.__pwned") is None
