@@ -245,6 +245,9 @@ def test_write_index_writes_manifest_shards_result_blocks_and_facets(tmp_path: P
     assert len(records) == BLOCK_SIZE and {"u", "t", "k", "x", "s"} <= set(records[0])
     newest = records[0]["u"]
     assert [d for d in docs if d.url == newest][0].markup.date == max(d.markup.date for d in docs)
+    newest_doc = [d for d in docs if d.url == newest][0]
+    assert (output / "text" / "0.txt").read_text(encoding="utf-8") == newest_doc.body
+    assert len(list((output / "text").iterdir())) == 40
     severity = json.loads((output / "facets" / "severity.json").read_text(encoding="utf-8"))
     ids = [sum(severity["SEV1"][: i + 1]) for i in range(len(severity["SEV1"]))]  # deltas
     assert len(ids) == 14 and all(records[i]["s"] == "SEV1" for i in ids if i < BLOCK_SIZE)

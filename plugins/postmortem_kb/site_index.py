@@ -14,6 +14,8 @@ Written into `<site>/pmkb-search/` after each build, read by `assets/search.js`:
   five small files.
 - `facets/<name>.json`: for each value of a facet (severity, service, tag, year, status),
   the ids of its documents, delta-coded. Fetched when a filter is first used.
+- `text/<id>.txt`: a page's text, for the excerpt around the words typed. Fetched for the
+  results shown, after they are shown (the record's excerpt stands in until then).
 
 **Why not Pagefind** (the previous index): its search returns every matching page with
 every word position, serialised through JSON and a web worker, so a keystroke costs time
@@ -304,6 +306,8 @@ def write_index(
     for start in range(0, len(docs), BLOCK_SIZE):
         block = [doc_record(doc) for doc in docs[start : start + BLOCK_SIZE]]
         files[f"docs/{start // BLOCK_SIZE}.json"] = _json(block)
+    for doc_id, doc in enumerate(docs):
+        files[f"text/{doc_id}.txt"] = doc.body.encode("utf-8")
     facets = facet_files(docs)
     for facet, values in facets.items():
         files[f"facets/{facet}.json"] = _json(values)

@@ -87,6 +87,16 @@ def test_a_distinctive_phrase_finds_its_post_mortem_first(
     assert not [r for r in site_requests if "search_index.json" in r]  # no lunr index
 
 
+def test_the_excerpt_shows_the_passage_with_the_words_typed(page: Page) -> None:
+    """Valentine's record excerpt (its impact statement) does not name PgBouncer; once the
+    results are shown, the excerpt becomes the passage of its text that does."""
+    page.goto("/")
+    search(page, "Valentine pgbouncer")
+    excerpt = results(page).first.locator(".pmkb-search__excerpt")
+    expect(excerpt.locator("mark").first).to_have_text(re.compile("^pgbouncer", re.I))
+    expect(excerpt).to_contain_text("…")
+
+
 def test_connection_pool_brings_the_three_pool_exhaustions_to_the_top(page: Page) -> None:
     page.goto("/")
     search(page, "connection pool")

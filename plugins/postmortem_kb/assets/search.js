@@ -4,8 +4,9 @@
  *
  * Nothing is downloaded until the dialog opens: then the manifest (the first term of each
  * term shard, the stop words). Each word typed fetches only the term shards its prefix
- * spans; each result shown, the block of 16 result records holding it; a facet's document
- * lists load when a filter is first touched. Scores were computed at build time (BM25, one
+ * spans; each result shown, the block of 16 result records holding it, and once it is shown,
+ * its page's text, for the passage around the words typed; a facet's document lists load
+ * when a filter is first touched. Scores were computed at build time (BM25, one
  * byte per posting), so a search adds up postings in a typed array: a few milliseconds at
  * 10,000 incidents. A search starts on every key (none runs twice at once: keys typed
  * meanwhile make one more search, for the latest text, when it is done). Stop words, and a
@@ -35,6 +36,7 @@
   const MIN_CHARS = 3; // a word being typed searches from 3 letters: shorter prefixes span
   // many term shards
   const PREFIX_WEIGHT = 0.7; // "pool" matching "pooling" scores less than matching "pool"
+  const PASSAGE_WORDS = 28; // the excerpt around the words typed
   const HIGHLIGHT_PARAM = "h";
   const INDEX_DIR = "pmkb-search/";
 
@@ -263,6 +265,7 @@
     }
     current = { term, words: words.map((w) => w.text), filters, ids, shown, partial };
     render(started, filters);
+    showPassages(ix, ids.slice(0, PAGE_SIZE));
   }
 
   /** Each document's score for one word: the best impact of the terms it matches. */
@@ -399,6 +402,7 @@
     data.forEach((item, i) => list.append(resultItem(item, first + i)));
     setActive(first);
     updateMore();
+    showPassages(loadedIndex, ids.slice(first, first + data.length), first);
   }
 
   function clear() {
@@ -464,6 +468,57 @@
     link.append(marked(element("span", { class: "pmkb-search__excerpt" }), record.x || ""));
     item.append(link);
     return item;
+  }
+
+  /** Once the results are shown: replace the excerpt of the results from `first` on with
+   * the passage of each page's text that holds the most of the words typed (each page's
+   * text is fetched once). The excerpt from the record stays when no passage matches. */
+  function showPassages(ix, ids, first = 0) {
+    const shown = current;
+    if (!shown?.words.length) {
+      return;
+    }
+    ids.forEach((id, i) => {
+      indexFile(ix, `text/${id}.txt`, (response) => response.text())
+        .then((text) => {
+          const passage = bestPassage(text, shown.words);
+          const excerpt = list.children[first + i]?.querySelector(".pmkb-search__excerpt");
+          if (passage && excerpt && current === shown) {
+            excerpt.replaceChildren();
+            marked(excerpt, passage);
+          }
+        })
+        .catch(() => {}); // the record's excerpt stays
+    });
+  }
+
+  /** The PASSAGE_WORDS words of `text` holding the most distinct `words` (then the most
+   * matches), from a little before the first of them; "" when none matches. */
+  function bestPassage(text, words) {
+    const parts = text.split(/\s+/);
+    const hits = parts.map((part) => {
+      const found = (part.toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).map(normalise);
+      return words.findIndex((w) => found.some((term) => term.startsWith(w)));
+    });
+    let best = -1;
+    let bestScore = 0;
+    hits.forEach((hit, start) => {
+      if (hit < 0) {
+        return; // a passage starts at a match
+      }
+      const window = hits.slice(start, start + PASSAGE_WORDS).filter((h) => h >= 0);
+      const score = new Set(window).size * 1000 + window.length;
+      if (score > bestScore) {
+        bestScore = score;
+        best = start;
+      }
+    });
+    if (best < 0) {
+      return "";
+    }
+    const from = Math.max(0, best - 6);
+    const to = Math.min(parts.length, from + PASSAGE_WORDS);
+    return `${from > 0 ? "… " : ""}${parts.slice(from, to).join(" ")}${to < parts.length ? " …" : ""}`;
   }
 
   /** `node` with `text`, the words that match the query's words in <mark>. */
