@@ -4,8 +4,8 @@
  *
  * Nothing is downloaded until the dialog opens: then the manifest (the first term of each
  * term shard, the stop words). Each word typed fetches only the term shards its prefix
- * spans; each result shown, the block of 16 result records holding it, and once it is shown,
- * its page's text, for the passage around the words typed; a facet's document lists load
+ * spans; each result shown, the block of 16 result records holding it, and when typing
+ * pauses, its page's text, for the passage around the words typed; a facet's document lists load
  * when a filter is first touched. Scores were computed at build time (BM25, one
  * byte per posting), so a search adds up postings in a typed array: a few milliseconds at
  * 10,000 incidents. A search starts on every key (none runs twice at once: keys typed
@@ -37,6 +37,7 @@
   // many term shards
   const PREFIX_WEIGHT = 0.7; // "pool" matching "pooling" scores less than matching "pool"
   const PASSAGE_WORDS = 28; // the excerpt around the words typed
+  const PASSAGE_DELAY_MS = 300; // passages load when typing pauses: they never hold up a key
   const HIGHLIGHT_PARAM = "h";
   const INDEX_DIR = "pmkb-search/";
 
@@ -152,9 +153,11 @@
   // --- searching ----------------------------------------------------------------------------
 
   let running = null; // the search in flight: one at a time
+  let passageTimer = 0; // showPassages, waiting for a pause in typing
   let again = false; // the query changed while it ran
   input.addEventListener("input", () => {
     searchId++; // what is in flight is out of date
+    clearTimeout(passageTimer);
     schedule();
   });
 
@@ -470,14 +473,24 @@
     return item;
   }
 
-  /** Once the results are shown: replace the excerpt of the results from `first` on with
-   * the passage of each page's text that holds the most of the words typed (each page's
-   * text is fetched once). The excerpt from the record stays when no passage matches. */
+  /** Once the results are shown and typing pauses (PASSAGE_DELAY_MS without a key):
+   * replace the excerpt of the results from `first` on with the passage of each page's
+   * text that holds the most of the words typed (each page's text is fetched once). The
+   * excerpt from the record stays when no passage matches. */
   function showPassages(ix, ids, first = 0) {
     const shown = current;
     if (!shown?.words.length) {
       return;
     }
+    clearTimeout(passageTimer);
+    passageTimer = setTimeout(() => {
+      if (current === shown) {
+        loadPassages(ix, shown, ids, first);
+      }
+    }, PASSAGE_DELAY_MS);
+  }
+
+  function loadPassages(ix, shown, ids, first) {
     ids.forEach((id, i) => {
       indexFile(ix, `text/${id}.txt`, (response) => response.text())
         .then((text) => {
