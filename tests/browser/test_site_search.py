@@ -97,6 +97,18 @@ def test_the_excerpt_shows_the_passage_with_the_words_typed(page: Page) -> None:
     expect(excerpt).to_contain_text("…")
 
 
+def test_passages_fill_every_result_shown_also_after_show_more(page: Page) -> None:
+    """ "commander" is in the text of most post-mortems but in no title or impact statement:
+    only passages mark it. "Show more" right after typing must not lose the first five."""
+    page.goto("/")
+    search(page, "commander")
+    dialog(page).get_by_role("button", name=re.compile("^Show 5 more")).click()
+    expect(results(page)).to_have_count(10)
+    for index in (0, 4, 5, 9):
+        excerpt = results(page).nth(index).locator(".pmkb-search__excerpt mark")
+        expect(excerpt.first).to_have_text(re.compile("^commander", re.I))
+
+
 def test_connection_pool_brings_the_three_pool_exhaustions_to_the_top(page: Page) -> None:
     page.goto("/")
     search(page, "connection pool")

@@ -268,7 +268,7 @@
     }
     current = { term, words: words.map((w) => w.text), filters, ids, shown, partial };
     render(started, filters);
-    showPassages(ix, ids.slice(0, PAGE_SIZE));
+    showPassages(ix);
   }
 
   /** Each document's score for one word: the best impact of the terms it matches. */
@@ -405,7 +405,7 @@
     data.forEach((item, i) => list.append(resultItem(item, first + i)));
     setActive(first);
     updateMore();
-    showPassages(loadedIndex, ids.slice(first, first + data.length), first);
+    showPassages(loadedIndex);
   }
 
   function clear() {
@@ -474,10 +474,10 @@
   }
 
   /** Once the results are shown and typing pauses (PASSAGE_DELAY_MS without a key):
-   * replace the excerpt of the results from `first` on with the passage of each page's
-   * text that holds the most of the words typed (each page's text is fetched once). The
-   * excerpt from the record stays when no passage matches. */
-  function showPassages(ix, ids, first = 0) {
+   * replace the excerpt of every result shown with the passage of its page's text that
+   * holds the most of the words typed (each page's text is fetched once). The excerpt from
+   * the record stays when no passage matches. */
+  function showPassages(ix) {
     const shown = current;
     if (!shown?.words.length) {
       return;
@@ -485,17 +485,17 @@
     clearTimeout(passageTimer);
     passageTimer = setTimeout(() => {
       if (current === shown) {
-        loadPassages(ix, shown, ids, first);
+        loadPassages(ix, shown);
       }
     }, PASSAGE_DELAY_MS);
   }
 
-  function loadPassages(ix, shown, ids, first) {
-    ids.forEach((id, i) => {
+  function loadPassages(ix, shown) {
+    shown.ids.slice(0, shown.shown.length).forEach((id, i) => {
       indexFile(ix, `text/${id}.txt`, (response) => response.text())
         .then((text) => {
           const passage = bestPassage(text, shown.words);
-          const excerpt = list.children[first + i]?.querySelector(".pmkb-search__excerpt");
+          const excerpt = list.children[i]?.querySelector(".pmkb-search__excerpt");
           if (passage && excerpt && current === shown) {
             excerpt.replaceChildren();
             marked(excerpt, passage);
