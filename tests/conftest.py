@@ -13,6 +13,16 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
 GOOD_NAME = "2024-11-15-payments-pool-exhaustion.md"
+# the example knowledge base's public post-mortems
+PUBLIC_IDS = {
+    "2023-02-14-payments-db-pool-exhaustion",
+    "2023-05-22-auth-mtls-cert-expiry",
+    "2023-08-29-cdn-config-change-cache-bypass",
+    "2023-11-24-black-friday-search-cache-stampede",
+    "2024-03-07-payments-retry-storm",
+    "2024-08-05-idp-saml-cert-expiry",
+    "2025-03-04-orders-db-failover-pool-exhaustion",
+}
 RELATED_NAME = "2023-06-02-payments-db-failover.md"
 
 

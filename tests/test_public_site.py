@@ -22,7 +22,7 @@ from postmortem_kb.leaks import is_vendor_file
 from postmortem_kb.project import load_project
 from postmortem_kb.public import is_public, public_archive
 
-from .conftest import GOOD_NAME, RELATED_NAME, REPO, pmkb, related_text
+from .conftest import GOOD_NAME, PUBLIC_IDS, RELATED_NAME, REPO, pmkb, related_text
 
 # --- reading a built site -------------------------------------------------------------------
 
@@ -80,16 +80,6 @@ def page_text(site: Path, url: str) -> str:
 
 
 # --- the example knowledge base ---------------------------------------------------------------
-
-PUBLIC_IDS = {
-    "2023-02-14-payments-db-pool-exhaustion",
-    "2023-05-22-auth-mtls-cert-expiry",
-    "2023-08-29-cdn-config-change-cache-bypass",
-    "2023-11-24-black-friday-search-cache-stampede",
-    "2024-03-07-payments-retry-storm",
-    "2024-08-05-idp-saml-cert-expiry",
-    "2025-03-04-orders-db-failover-pool-exhaustion",
-}
 
 
 @pytest.fixture(scope="module")

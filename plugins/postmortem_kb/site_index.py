@@ -136,7 +136,6 @@ class IndexStats:
     terms: int
     files: int  # files written
     bytes: int  # their total size
-    output: Path
 
 
 def ordered(docs: Iterable[SearchDoc]) -> list[SearchDoc]:
@@ -334,7 +333,6 @@ def write_index(
         terms=len(postings),
         files=len(files),
         bytes=sum(len(data) for data in files.values()),
-        output=output,
     )
 
 

@@ -15,18 +15,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from ..conftest import PUBLIC_IDS
 from .conftest import ServedSite, serve_directory
 
 PUBLIC_ID = "2023-02-14-payments-db-pool-exhaustion"
-PUBLIC_IDS = {
-    PUBLIC_ID,
-    "2023-05-22-auth-mtls-cert-expiry",
-    "2023-08-29-cdn-config-change-cache-bypass",
-    "2023-11-24-black-friday-search-cache-stampede",
-    "2024-03-07-payments-retry-storm",
-    "2024-08-05-idp-saml-cert-expiry",
-    "2025-03-04-orders-db-failover-pool-exhaustion",
-}
 INTERNAL_ID = "2023-12-12-billing-batch-clock-skew"
 INTERNAL_TITLE = "Duplicate invoice emails to merchants after clock drift on a billing batch host"
 
