@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import yaml
-from postmortem_kb.similarity import IncidentProfile
+from postmortem_kb.similarity.vectors import IncidentProfile
 
 SKIPPED_NAMES = re.compile(r"^(readme|license|licence|index)\b|template", re.IGNORECASE)
 SUFFIXES = (".erb", ".md", ".markdown", ".html", ".txt")

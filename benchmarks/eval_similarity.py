@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import Reference, corpus_dir, find_references, load_documents, profile  # noqa: E402
-from postmortem_kb.similarity import Similar, SimilarityIndex  # noqa: E402
+from postmortem_kb.similarity.vectors import Similar, SimilarityIndex  # noqa: E402
 
 CUTOFF = 3
 

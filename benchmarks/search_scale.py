@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import similarity_scale  # noqa: E402
 import site_search_scale  # noqa: E402
-from postmortem_kb.search_index import Hit, SearchDocument, SearchIndex  # noqa: E402
+from postmortem_kb.search.archive.index import Hit, SearchDocument, SearchIndex  # noqa: E402
 from synthetic import write_postmortems  # noqa: E402
 
 # yaml.safe_load's loader, in C when libyaml is there (the pure-Python one takes ~5 ms a file).

@@ -25,7 +25,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from postmortem_kb.similarity import IncidentProfile, SimilarityIndex  # noqa: E402
+from postmortem_kb.similarity.vectors import IncidentProfile, SimilarityIndex  # noqa: E402
 from synthetic import write_postmortems  # noqa: E402
 
 TEXT_SECTIONS = ("Summary", "Timeline", "Root cause", "Contributing factors")

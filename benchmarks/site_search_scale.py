@@ -70,7 +70,7 @@ from playwright.sync_api import sync_playwright
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from postmortem_kb.site_index import OUTPUT_SUBDIR  # noqa: E402
+from postmortem_kb.search.site.index_writer import OUTPUT_SUBDIR  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from postmortem_kb.archive import find_postmortem_files
-from postmortem_kb.archive_search import refresh
 from postmortem_kb.cli import main
-from postmortem_kb.search_index import SearchIndex
+from postmortem_kb.format.archive import find_postmortem_files
+from postmortem_kb.search.archive.index import SearchIndex
+from postmortem_kb.search.archive.refresh import refresh
 
 from .conftest import GOOD_NAME, RELATED_NAME
 

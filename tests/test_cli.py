@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from postmortem_kb.cli import main
 from postmortem_kb.config import KBConfig
-from postmortem_kb.schema import schema_json
+from postmortem_kb.format.schema import schema_json
 
 from .conftest import GOOD_NAME, REPO
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from postmortem_kb.codes import CODES
+from postmortem_kb.diagnostics.codes import CODES
 
 from .conftest import REPO
 

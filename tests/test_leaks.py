@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from postmortem_kb.leaks import (
+from postmortem_kb.public.deny_list import (
     DEFAULT_DENY_PATTERNS,
     DenyList,
     Leak,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from postmortem_kb.plaintext import markdown_to_text
+from postmortem_kb.format.plaintext import markdown_to_text
 
 
 @pytest.mark.parametrize(

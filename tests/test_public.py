@@ -7,12 +7,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from postmortem_kb.archive import load_archive
 from postmortem_kb.config import KBConfig, plugin_options
-from postmortem_kb.kb_site import KBSite
-from postmortem_kb.leak_check import leak_sources
 from postmortem_kb.project import load_project
-from postmortem_kb.public import (
+from postmortem_kb.public.leak_check import leak_sources
+from postmortem_kb.public.publish import (
     is_public,
     link_filter,
     public_archive,
@@ -22,6 +20,8 @@ from postmortem_kb.public import (
     public_page_meta,
     without_section,
 )
+from postmortem_kb.rules.archive import load_archive, load_project_archive
+from postmortem_kb.site.kb_site import KBSite
 
 from .conftest import GOOD_NAME, RELATED_NAME, related_text
 
@@ -235,7 +235,7 @@ CONFIG = KBConfig(public_pages=["index.md", "policies/*.md"], public_home="publi
 def test_docs_files_per_variant(
     src_uri: str, is_page: bool, public: str | None, internal: str | None
 ) -> None:
-    from postmortem_kb.public import internal_docs_uri
+    from postmortem_kb.public.publish import internal_docs_uri
 
     assert public_docs_uri(src_uri, CONFIG, is_page=is_page) == public
     assert internal_docs_uri(src_uri, CONFIG) == internal
@@ -298,7 +298,7 @@ def test_leak_sources_name_internal_things_and_spare_public_ones(
     )
     (folder / RELATED_NAME).write_text(internal)
     project = load_project(tmp_path / "mkdocs.yml")
-    sources = leak_sources(project, project.load_archive(today=TODAY))
+    sources = leak_sources(project, load_project_archive(project, today=TODAY))
     terms = sources.terms
     expected = {
         "Payments database failover",  # an internal title

@@ -18,9 +18,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from postmortem_kb.leaks import is_vendor_file
 from postmortem_kb.project import load_project
-from postmortem_kb.public import is_public, public_archive
+from postmortem_kb.public.deny_list import is_vendor_file
+from postmortem_kb.public.publish import is_public, public_archive
+from postmortem_kb.rules.archive import load_project_archive
 
 from .conftest import GOOD_NAME, PUBLIC_IDS, RELATED_NAME, REPO, pmkb, related_text
 
@@ -84,7 +85,7 @@ def page_text(site: Path, url: str) -> str:
 
 @pytest.fixture(scope="module")
 def example_archive():  # type: ignore[no-untyped-def]
-    return load_project(REPO / "mkdocs.yml").load_archive()
+    return load_project_archive(load_project(REPO / "mkdocs.yml"))
 
 
 def test_public_site_has_the_public_published_post_mortems_only(

@@ -10,7 +10,7 @@ from textwrap import dedent
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from postmortem_kb.redaction import (
+from postmortem_kb.public.redaction import (
     INTERNAL_TITLE,
     InternalBlock,
     find_internal_blocks,

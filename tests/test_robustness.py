@@ -10,11 +10,12 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from postmortem_kb.archive import find_postmortem_files, load_archive
-from postmortem_kb.checks import check_postmortem
 from postmortem_kb.config import KBConfig
-from postmortem_kb.parser import parse_text
-from postmortem_kb.source import decode
+from postmortem_kb.format.archive import find_postmortem_files
+from postmortem_kb.format.parser import parse_text
+from postmortem_kb.format.source import decode
+from postmortem_kb.rules.archive import load_archive, load_project_archive
+from postmortem_kb.rules.checks import check_postmortem
 
 from .conftest import REPO
 
@@ -136,5 +137,5 @@ def test_example_knowledge_base_is_clean() -> None:
     assert len(files) >= 20
     from postmortem_kb.project import load_project
 
-    archive = load_project(REPO / "mkdocs.yml").load_archive()
+    archive = load_project_archive(load_project(REPO / "mkdocs.yml"))
     assert [str(d) for d in archive.diagnostics] == []

@@ -10,9 +10,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from postmortem_kb.archive import load_archive
 from postmortem_kb.config import KBConfig
-from postmortem_kb.diagnostics import Diagnostic
+from postmortem_kb.diagnostics.diagnostic import Diagnostic
+from postmortem_kb.rules.archive import load_archive
 
 from .conftest import GOOD_NAME
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from postmortem_kb import search_index
-from postmortem_kb.search_index import (
+from postmortem_kb.search.archive import index as search_index
+from postmortem_kb.search.archive.index import (
     Hit,
     IndexLockedError,
     QueryError,

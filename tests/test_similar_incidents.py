@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from postmortem_kb.cli import main
-from postmortem_kb.parser import parse_text
-from postmortem_kb.profiles import incident_profile, similar_incidents
+from postmortem_kb.format.parser import parse_text
+from postmortem_kb.similarity.profiles import incident_profile, similar_incidents
 
 from .conftest import GOOD_NAME, RELATED_NAME, build_site, related_text
 

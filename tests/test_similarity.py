@@ -9,8 +9,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from postmortem_kb import similarity
-from postmortem_kb.similarity import (
+from postmortem_kb.similarity import vectors as similarity
+from postmortem_kb.similarity.vectors import (
     IncidentProfile,
     Reason,
     ReasonKind,

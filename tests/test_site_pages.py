@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from postmortem_kb.config import KBConfig, SeverityLevel
-from postmortem_kb.durations import NOT_RECORDED, format_duration
-from postmortem_kb.index_pages import IndexPages, escape, relative
-from postmortem_kb.kb_site import KBSite, runbook_uris
-from postmortem_kb.listings import (
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.format.parser import parse_text
+from postmortem_kb.site.durations import NOT_RECORDED, format_duration
+from postmortem_kb.site.index_pages import IndexPages, escape, relative
+from postmortem_kb.site.kb_site import KBSite, runbook_uris
+from postmortem_kb.site.listings import (
     action_summary,
     build_listings,
     paged_uri,
@@ -22,10 +24,8 @@ from postmortem_kb.listings import (
     slugify,
     unique_slugs,
 )
-from postmortem_kb.model import PostMortem
-from postmortem_kb.page_header import build_header
-from postmortem_kb.parser import parse_text
-from postmortem_kb.severity import BLACK, WHITE, badge, contrast_ratio, text_color
+from postmortem_kb.site.page_header import build_header
+from postmortem_kb.site.severity import BLACK, WHITE, badge, contrast_ratio, text_color
 
 CONFIG = KBConfig()
 TODAY = dt.date(2025, 1, 1)

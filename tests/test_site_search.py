@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pytest
 from postmortem_kb.config import KBConfig
-from postmortem_kb.kb_site import KBSite
-from postmortem_kb.parser import parse_text
+from postmortem_kb.format.parser import parse_text
 from postmortem_kb.plugin import TEMPLATES
-from postmortem_kb.site_index import (
+from postmortem_kb.search.site.index_writer import (
     BLOCK_SIZE,
     OUTPUT_SUBDIR,
     SHARD_BYTES,
@@ -40,13 +39,14 @@ from postmortem_kb.site_index import (
     tokens,
     write_index,
 )
-from postmortem_kb.site_search import (
+from postmortem_kb.search.site.page_text import (
     HANDBOOK,
     page_text,
     postmortem_markup,
     search_doc,
     unindexed,
 )
+from postmortem_kb.site.kb_site import KBSite
 
 from .conftest import GOOD_NAME, REPO, build_site
 

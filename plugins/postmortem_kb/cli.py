@@ -11,18 +11,23 @@ from pathlib import Path
 
 import click
 
-from .archive import display_path, find_postmortem_files
-from .archive_search import CACHE_DIR, refresh
-from .diagnostics import format_diagnostics, has_errors, summary_line
-from .leak_check import check_site, leak_sources
-from .model import PostMortem
-from .parser import parse_file
-from .profiles import similar_to_draft
-from .project import Project, load_project
-from .scaffold import new_postmortem
-from .schema import schema_json
-from .search_index import Hit, IndexLockedError, QueryError, SearchIndex
-from .similarity import Similar
+from postmortem_kb.diagnostics.diagnostic import (
+    format_diagnostics,
+    has_errors,
+    summary_line,
+)
+from postmortem_kb.format.archive import display_path, find_postmortem_files
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.format.parser import parse_file
+from postmortem_kb.format.schema import schema_json
+from postmortem_kb.project import Project, load_project
+from postmortem_kb.public.leak_check import check_site, leak_sources
+from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.scaffold.new_postmortem import new_postmortem
+from postmortem_kb.search.archive.index import Hit, IndexLockedError, QueryError, SearchIndex
+from postmortem_kb.search.archive.refresh import CACHE_DIR, refresh
+from postmortem_kb.similarity.profiles import similar_to_draft
+from postmortem_kb.similarity.vectors import Similar
 
 config_option = click.option(
     "-f",
@@ -62,7 +67,7 @@ def main() -> None:
 def check(paths: tuple[Path, ...], config_file: Path, output_format: str, strict: bool) -> None:
     """Check post-mortems (default: the whole post-mortems folder) and report every problem."""
     project = _project(config_file)
-    archive = project.load_archive(paths)
+    archive = load_project_archive(project, paths)
     if archive.diagnostics or output_format == "json":
         click.echo(format_diagnostics(archive.diagnostics, output_format))
     if output_format == "text":
@@ -137,7 +142,7 @@ def similar(file: Path, config_file: Path, count: int, as_json: bool) -> None:
     draft = parse_file(file, display_path(file, project.root)).postmortem
     if draft is None:
         raise click.ClickException(f"{file}: cannot read the file; run `pmkb check {file}`")
-    archive = project.load_archive()
+    archive = load_project_archive(project)
     matches = similar_to_draft(draft, archive.postmortems, count)
     by_id = archive.by_id()
     if as_json:
@@ -248,7 +253,7 @@ def leaks(site_dir: Path, config_file: Path) -> None:
     """Scan a built public site for internal content, as every public build does: exit 1
     on leaks, each listed with its output file, the text and the source files it came from."""
     project = _project(config_file)
-    archive = project.load_archive()
+    archive = load_project_archive(project)
     config_files = [config_file, config_file.parent / PUBLIC_CONFIG]
     sources = leak_sources(project, archive, [path for path in config_files if path.is_file()])
     report = check_site(site_dir, sources, project.config)

@@ -26,34 +26,35 @@ from mkdocs.utils import clean_directory
 from mkdocs.utils.templates import TemplateContext
 from pydantic import ValidationError
 
-from .archive import Archive
-from .config import KBConfig
-from .diagnostics import Diagnostic
-from .index_pages import GeneratedPage
-from .kb_site import KBSite, runbook_uris
-from .leak_check import check_site, leak_sources
-from .listings import POSTMORTEMS_URI
-from .project import Project
-from .public import (
+from postmortem_kb.config import KBConfig
+from postmortem_kb.diagnostics.diagnostic import Diagnostic
+from postmortem_kb.format.archive import Archive
+from postmortem_kb.project import Project
+from postmortem_kb.public.leak_check import check_site, leak_sources
+from postmortem_kb.public.publish import (
     internal_docs_uri,
     link_filter,
     public_archive,
     public_docs_uri,
     public_page_meta,
 )
-from .site_index import SearchDoc, write_index
-from .site_search import facet_order, search_doc
+from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.search.site.index_writer import SearchDoc, write_index
+from postmortem_kb.search.site.page_text import facet_order, search_doc
+from postmortem_kb.site.index_pages import GeneratedPage
+from postmortem_kb.site.kb_site import KBSite, runbook_uris
+from postmortem_kb.site.listings import POSTMORTEMS_URI
 
 log = get_plugin_logger("postmortems")
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent / "site" / "templates"
 """Material overrides: the post-mortem header and footer (main.html), the search dialog
 (partials/header.html). A file at the same path in the site's `custom_dir` wins."""
-STYLESHEET = Path(__file__).parent / "assets" / "pmkb.css"
+STYLESHEET = Path(__file__).parent / "site" / "assets" / "pmkb.css"
 STYLESHEET_URI = "assets/pmkb/pmkb.css"
 SEARCH_ASSETS = {  # the site search's dialog (templates/partials/pmkb/search.html)
-    "assets/pmkb/search.css": Path(__file__).parent / "assets" / "search.css",
-    "assets/pmkb/search.js": Path(__file__).parent / "assets" / "search.js",
+    "assets/pmkb/search.css": Path(__file__).parent / "search" / "site" / "assets" / "search.css",
+    "assets/pmkb/search.js": Path(__file__).parent / "search" / "site" / "assets" / "search.js",
 }
 NOT_IN_NAV = InclusionLevel.NOT_IN_NAV
 
@@ -122,7 +123,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         """
         assert self.project is not None
         today = dt.datetime.now(dt.UTC).date()
-        self.archive = self.project.load_archive(today=today)
+        self.archive = load_project_archive(self.project, today=today)
         _report(self.archive.diagnostics)
         public = self.kb_config.public
         shown = public_archive(self.archive) if public else self.archive

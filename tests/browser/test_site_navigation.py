@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, Request, Response, expect
-from postmortem_kb.durations import format_duration
-from postmortem_kb.model import PostMortem
+from postmortem_kb.format.model import PostMortem
 from postmortem_kb.project import load_project
+from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.site.durations import format_duration
 
 from ..conftest import GOOD_NAME
 from .conftest import REPO, ServedSite, broken_links
@@ -28,7 +29,7 @@ from .conftest import REPO, ServedSite, broken_links
 @functools.cache
 def example_postmortems() -> dict[str, PostMortem]:
     """The example knowledge base's post-mortems by id, as the plugin reads them."""
-    archive = load_project(REPO / "mkdocs.yml").load_archive()
+    archive = load_project_archive(load_project(REPO / "mkdocs.yml"))
     return {pm.id: pm for pm in archive.postmortems}
 
 

@@ -1,0 +1,68 @@
+"""`pmkb search`: keeps the Whoosh index in step with the post-mortems folder.
+
+Only files whose bytes changed since the last search are parsed again: hashing 10,000
+small files takes a fraction of a second, parsing them takes seconds. The index lives in
+a cache folder (`.pmkb/search` beside mkdocs.yml) and can always be rebuilt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from postmortem_kb.format.archive import display_path
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.format.parser import parse_file
+from postmortem_kb.format.plaintext import markdown_to_text
+from postmortem_kb.search.archive.index import SearchDocument, SearchIndex, UpdateStats
+from postmortem_kb.similarity.profiles import section_text
+
+CACHE_DIR = Path(".pmkb") / "search"
+
+
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def search_document(pm: PostMortem, file_fingerprint: str) -> SearchDocument:
+    return SearchDocument(
+        id=pm.id,
+        path=pm.source_path,
+        title=pm.title,
+        summary=pm.meta.impact.summary or section_text(pm, "Summary"),
+        body=markdown_to_text(pm.markdown),
+        services=tuple(pm.meta.services),
+        tags=tuple(pm.meta.tags),
+        severity=pm.meta.severity or "",
+        status=pm.meta.status or "",
+        date=pm.meta.date or dt.date(1970, 1, 1),
+        factors=tuple(f.description for f in pm.meta.contributing_factors),
+        fingerprint=file_fingerprint,
+    )
+
+
+def refresh(index: SearchIndex, files: Sequence[Path], root: Path) -> UpdateStats:
+    """Make `index` hold `files` (post-mortem paths), parsing only the changed ones.
+
+    A file that cannot be read or parsed is left out of the index; `pmkb check` says why.
+    """
+    indexed = index.fingerprints()
+    unchanged: list[str] = []
+
+    def changed_documents() -> Iterator[SearchDocument]:
+        for path in files:
+            try:
+                current = fingerprint(path.read_bytes())
+            except OSError:
+                continue
+            if indexed.get(path.stem) == current:
+                unchanged.append(path.stem)
+                continue
+            pm = parse_file(path, display_path(path, root)).postmortem
+            if pm is not None:
+                yield search_document(pm, current)
+
+    documents = list(changed_documents())
+    return index.update(documents, unchanged=unchanged)

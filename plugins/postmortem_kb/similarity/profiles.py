@@ -1,0 +1,65 @@
+"""What similarity and search see of a post-mortem, and the archive's similar incidents.
+
+Both work on plain text (never raw Markdown) from the same sections, so the page's
+"Similar incidents", `pmkb similar` and `pmkb search` agree on what a post-mortem says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.format.plaintext import markdown_to_text
+from postmortem_kb.similarity.vectors import IncidentProfile, Similar, SimilarityIndex
+
+# The sections that say what failed and how; "What went well" and the action items
+# describe the response, which is alike across very different incidents.
+SIMILARITY_SECTIONS = ("Summary", "Root cause", "Five whys", "Contributing factors", "Timeline")
+SIMILAR_COUNT = 5
+_HANDLE = re.compile(r"(?<![\w.])@[\w.-]+")
+
+
+def section_text(pm: PostMortem, name: str) -> str:
+    section = pm.body.section(name)
+    return markdown_to_text("\n".join(section.content)) if section else ""
+
+
+def incident_profile(pm: PostMortem) -> IncidentProfile:
+    text = [pm.meta.impact.summary or ""]
+    text += [section_text(pm, name) for name in SIMILARITY_SECTIONS]
+    return IncidentProfile(
+        id=pm.id,
+        title=pm.title,
+        # Who was on call says nothing about what failed.
+        text=_HANDLE.sub(" ", "\n".join(part for part in text if part)),
+        services=tuple(pm.meta.services),
+        tags=tuple(pm.meta.tags),
+        factor_categories=tuple(f.category for f in pm.meta.contributing_factors),
+        factors=tuple(f.description for f in pm.meta.contributing_factors),
+    )
+
+
+def similar_incidents(
+    postmortems: Sequence[PostMortem],
+    related: Mapping[str, Collection[str]],
+    k: int = SIMILAR_COUNT,
+) -> dict[str, list[Similar]]:
+    """The `k` most similar others of every post-mortem, leaving out the incidents already
+    linked as related (`related`: id -> ids linked in either direction)."""
+    if not postmortems:
+        return {}
+    index = SimilarityIndex.build(incident_profile(pm) for pm in postmortems)
+    return index.top_k(k, exclude={key: set(ids) for key, ids in related.items()})
+
+
+def similar_to_draft(
+    draft: PostMortem, archive: Sequence[PostMortem], k: int = SIMILAR_COUNT
+) -> list[Similar]:
+    """The archive's incidents most like `draft`, which need not be in the archive; the ones
+    the draft already names in `related` are left out."""
+    others = [pm for pm in archive if pm.id != draft.id]
+    if not others:
+        return []
+    index = SimilarityIndex.build(incident_profile(pm) for pm in others)
+    return index.query(incident_profile(draft), k, exclude=draft.meta.related)

@@ -1,0 +1,349 @@
+"""The Markdown of the pages the site generates: incident listings, group overviews, the
+severity definitions, and the snippets other pages embed (recent incidents, open action
+items, a runbook's incidents).
+
+Pure: `IndexPages` renders `Listings` (listings.py) into `GeneratedPage`s and strings; the
+plugin only adds them to the site. Every link is a relative link to a source path
+(`../../postmortems/<id>.md`), so MkDocs checks it (`--strict` fails on a broken one) and
+turns it into the right URL whatever `use_directory_urls` is. Text from the post-mortems
+is escaped, so a title with `|`, `*` or `<` stays text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from postmortem_kb.config import KBConfig
+from postmortem_kb.site.durations import format_duration
+from postmortem_kb.site.listings import (
+    PAGE_SIZE,
+    SEVERITY_PAGE_URI,
+    ActionSummary,
+    Group,
+    GroupValue,
+    Listings,
+    all_incidents_uri,
+    group_uri,
+    paged_uri,
+    paginate,
+    postmortem_uri,
+    value_uri,
+)
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.site.page_header import STATUS_LABELS
+from postmortem_kb.site.severity import badge
+
+RECENT_MARKER = "<!-- pmkb:recent-incidents -->"
+OPEN_ACTIONS_MARKER = "<!-- pmkb:open-actions -->"
+RECENT_COUNT = 10
+BACKLINKS_LIMIT = 20
+BACKLINKS_HEADING = "Incidents that used this runbook"
+
+
+@dataclass(frozen=True)
+class GeneratedPage:
+    src_uri: str
+    title: str
+    markdown: str
+    in_nav: bool = False  # only first pages of the main listings go in the navigation
+
+
+@dataclass(frozen=True)
+class _Wording:
+    title: str  # the H1 of a value's page; {name} is the value
+    lead: str  # the sentence above its table; {name} is the (escaped, bold) value
+
+
+_WORDING = {
+    "severity": _Wording("{name} incidents", "Incidents rated {name}, newest first."),
+    "services": _Wording("Service: {name}", "Incidents that affected {name}, newest first."),
+    "tags": _Wording(
+        "Failure mode: {name}", "Incidents with the failure mode {name}, newest first."
+    ),
+    "factors": _Wording(
+        "Contributing factor: {name}",
+        "Incidents with a contributing factor of the category {name}, newest first.",
+    ),
+    "years": _Wording("Incidents in {name}", "Incidents that started in {name}, newest first."),
+    "runbooks": _Wording(
+        "Runbook: {name}", "Incidents that used the runbook {name}, newest first."
+    ),
+}
+_DEFAULT_WORDING = _Wording("{name}", "Incidents: {name}, newest first.")
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!])")
+
+
+def escape(text: str) -> str:
+    """`text` as literal inline Markdown, safe in a table cell, a heading or a link label:
+    Markdown's punctuation is backslash-escaped, HTML's is an entity, and so is `|` (a
+    backslash before it would show outside a table)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return text.replace("|", "&#124;")
+
+
+def relative(here: str, target: str) -> str:
+    """The relative link from the page at source path `here` to the one at `target` (both
+    normalised, `/`-separated source paths: a listing makes thousands of these, so this is
+    a plain walk over the common folders rather than `posixpath.relpath`)."""
+    folders = here.split("/")[:-1]
+    parts = target.split("/")
+    common = 0
+    while common < min(len(folders), len(parts) - 1) and folders[common] == parts[common]:
+        common += 1
+    return "/".join([".."] * (len(folders) - common) + parts[common:])
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+LISTING_FRONT_MATTER = "---\nhide:\n  - toc\n---\n\n"  # tables need the width more
+LISTING_MARKER = '<span class="pmkb-listing"></span>'  # lets the stylesheet find listings
+
+
+def _listing(title: str, lead: str) -> list[str]:
+    """The start of a listing page: front matter, H1 and the lead paragraph."""
+    return [LISTING_FRONT_MATTER + f"# {escape(title)}", "", LISTING_MARKER + lead, ""]
+
+
+class IndexPages:
+    """Renders the generated pages and snippets of one build."""
+
+    def __init__(
+        self,
+        listings: Listings,
+        config: KBConfig,
+        runbook_uris: dict[str, str] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.listings = listings
+        self.config = config
+        self.runbook_uris = runbook_uris or {}
+        self.page_size = page_size
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def pages(self) -> Iterator[GeneratedPage]:
+        """Every generated page: all incidents, each group's overview and values, severity."""
+        yield from self.all_incidents()
+        for group in self.listings.groups.values():
+            yield from self.group_overview(group)
+            for value in group.values:
+                yield from self.group_value(group, value)
+        yield self.severity_page()
+
+    def all_incidents(self) -> Iterator[GeneratedPage]:
+        incidents = self.listings.incidents
+
+        def lead(here: str) -> str:
+            browse = " · ".join(
+                f"[{escape(group.noun.lower())}]({relative(here, group_uri(key))})"
+                for key, group in self.listings.groups.items()
+            )
+            return (
+                f"{plural(len(incidents), 'incident')}, newest first. "
+                f"Browse by {browse}; what the levels mean: "
+                f"[severity levels]({relative(here, SEVERITY_PAGE_URI)})."
+            )
+
+        yield from self._paged(all_incidents_uri(), "All incidents", lead, incidents, in_nav=True)
+
+    def group_overview(self, group: Group) -> Iterator[GeneratedPage]:
+        base = group_uri(group.key)
+        noun = group.noun.lower()
+        pages = paginate(group.values, self.page_size)
+        for number, values in enumerate(pages, start=1):
+            here = paged_uri(base, number)
+            title = group.title if number == 1 else f"{group.title} (page {number})"
+            lead = (
+                f"{plural(len(group.values), noun)}, "
+                f"{plural(len(self.listings.incidents), 'incident')} in all. An incident "
+                f"counts once for each {noun} it lists. "
+                f"[All incidents]({relative(here, all_incidents_uri())})."
+            )
+            lines = _listing(title, lead)
+            lines += self._pager(base, number, len(pages))
+            lines += self._overview_table(group, values, here)
+            lines += ["", *self._pager(base, number, len(pages))]
+            yield GeneratedPage(here, title, "\n".join(lines) + "\n", in_nav=number == 1)
+
+    def group_value(self, group: Group, value: GroupValue) -> Iterator[GeneratedPage]:
+        wording = _WORDING.get(group.key, _DEFAULT_WORDING)
+
+        def lead(here: str) -> str:
+            return (
+                f"{wording.lead.format(name=self._value_label(group, value, here))} "
+                f"{plural(value.count, 'incident')}. "
+                f"[{escape(group.title)}]({relative(here, group_uri(group.key))}) · "
+                f"[All incidents]({relative(here, all_incidents_uri())})"
+            )
+
+        title = wording.title.format(name=value.name)
+        yield from self._paged(value_uri(group.key, value.slug), title, lead, value.incidents)
+
+    def severity_page(self) -> GeneratedPage:
+        here = SEVERITY_PAGE_URI
+        severity = self.listings.groups["severity"]
+        lines = [
+            "# Severity levels",
+            "",
+            "Every post-mortem is rated with one of these levels. The level decides who is "
+            "paged and how often stakeholders hear from the incident team. The levels come "
+            "from the `postmortems` plugin's `severity_levels` in `mkdocs.yml`, the same list "
+            "the validator checks against and the badges are coloured from.",
+            "",
+        ]
+        for level in self.config.severity_levels:
+            value = severity.value(level.name)  # every configured level has a page, even at 0
+            assert value is not None
+            target = relative(here, value_uri("severity", value.slug))
+            incidents = f"{plural(value.count, 'incident')} rated {escape(level.name)}"
+            lines += [
+                f"## {badge(self.config, level.name).html()}",
+                "",
+                f"[{incidents}]({target})",
+                "",
+            ]
+            facts = [
+                ("Meaning", level.meaning),
+                ("Paging", level.paging),
+                ("Updates", level.update_cadence),
+                ("Example", level.example),
+            ]
+            lines += [f"- **{label}:** {escape(text)}" for label, text in facts if text]
+            lines.append("")
+        return GeneratedPage(here, "Severity levels", "\n".join(lines), in_nav=True)
+
+    # --- snippets ------------------------------------------------------------------------
+
+    def recent_incidents(self, here: str, count: int = RECENT_COUNT) -> str:
+        """The `count` newest incidents as a table, for a page at source path `here`."""
+        incidents = self.listings.incidents[:count]
+        if not incidents:
+            return "No post-mortems yet."
+        total = len(self.listings.incidents)
+        everything = f"[all {plural(total, 'incident')}]({relative(here, all_incidents_uri())})"
+        lead = f"**The {plural(len(incidents), 'most recent incident')}** · {everything}"
+        return "\n".join([lead, "", *self._incident_table(incidents, here, compact=True), ""])
+
+    def open_actions(self, summary: ActionSummary) -> str:
+        as_of = summary.as_of.isoformat()
+        if not summary.open:
+            return f"No open action items as of {as_of}."
+        return (
+            f"**{plural(summary.open, 'open action item')}** across "
+            f"{plural(summary.incidents_with_open, 'incident')}; "
+            f"**{summary.overdue:,} overdue** as of {as_of}."
+        )
+
+    def runbook_backlinks(self, runbook_id: str, here: str, limit: int = BACKLINKS_LIMIT) -> str:
+        """The section appended to a runbook's page: the incidents that used it."""
+        value = self.listings.groups["runbooks"].value(runbook_id)
+        lines = [f"## {BACKLINKS_HEADING}", ""]
+        if value is None or not value.incidents:
+            return "\n".join([*lines, "No post-mortem names this runbook yet.", ""])
+        lines += self._incident_table(value.incidents[:limit], here, compact=True)
+        if value.count > limit:
+            target = relative(here, value_uri("runbooks", value.slug))
+            lines += [
+                "",
+                f"[All {plural(value.count, 'incident')} that used this runbook]({target})",
+            ]
+        return "\n".join([*lines, ""])
+
+    # --- parts ---------------------------------------------------------------------------
+
+    def _paged(
+        self,
+        base: str,
+        title: str,
+        lead: Callable[[str], str],  # the lead paragraph of the page at a source path
+        incidents: Sequence[PostMortem],
+        *,
+        in_nav: bool = False,
+    ) -> Iterator[GeneratedPage]:
+        pages = paginate(incidents, self.page_size)
+        for number, rows in enumerate(pages, start=1):
+            here = paged_uri(base, number)
+            page_title = title if number == 1 else f"{title} (page {number})"
+            lines = _listing(page_title, lead(here))
+            lines += self._pager(base, number, len(pages))
+            if rows:
+                lines += self._incident_table(rows, here)
+            else:
+                lines.append("No incidents yet.")
+            lines += ["", *self._pager(base, number, len(pages))]
+            yield GeneratedPage(
+                here, page_title, "\n".join(lines) + "\n", in_nav=in_nav and number == 1
+            )
+
+    def _pager(self, base: str, number: int, count: int) -> list[str]:
+        """`← Newer · Page 2 of 5 · Older →` between the pages of one listing."""
+        if count <= 1:
+            return []
+        here = paged_uri(base, number)
+        parts = []
+        if number > 1:
+            parts.append(f"[← Newer]({relative(here, paged_uri(base, number - 1))})")
+        parts.append(f"Page {number} of {count}")
+        if number < count:
+            parts.append(f"[Older →]({relative(here, paged_uri(base, number + 1))})")
+        return [f'<span class="pmkb-pager">{" · ".join(parts)}</span>', ""]
+
+    def _incident_table(
+        self, incidents: Sequence[PostMortem], here: str, *, compact: bool = False
+    ) -> list[str]:
+        """One row per incident. Cells hold no wrapper spans: Python-Markdown's inline
+        processing is most of a listing's build time (the stylesheet keeps dates on one line)."""
+        header = ["Date", "Incident", "Severity", "Services"]
+        if not compact:
+            header += ["Duration", "Status"]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        services = self.listings.groups["services"]
+        for pm in incidents:
+            meta = pm.meta
+            links = []
+            for name in dict.fromkeys(meta.services):
+                value = services.value(name)
+                target = relative(here, value_uri("services", value.slug)) if value else None
+                links.append(f"[{escape(name)}]({target})" if target else escape(name))
+            cells = [
+                meta.date.isoformat() if meta.date else "",
+                f"[{escape(pm.title)}]({relative(here, postmortem_uri(pm.id))})",
+                badge(self.config, meta.severity).html() if meta.severity else "",
+                ", ".join(links),
+            ]
+            if not compact:
+                status = STATUS_LABELS.get(meta.status or "", "not recorded")
+                cells += [format_duration(pm.duration()), status]
+            lines.append("| " + " | ".join(cells) + " |")
+        return lines
+
+    def _overview_table(self, group: Group, values: Sequence[GroupValue], here: str) -> list[str]:
+        is_severity = group.key == "severity"
+        header = [group.noun, *(["Meaning"] if is_severity else []), "Incidents", "Latest"]
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for value in values:
+            target = relative(here, value_uri(group.key, value.slug))
+            name = f"[{escape(value.name)}]({target})"
+            if is_severity:
+                level = self.config.level(value.name)
+                name = f"[{badge(self.config, value.name).html()}]({target})"
+                meaning = [escape(level.meaning) if level else ""]
+            else:
+                meaning = []
+            latest = value.latest.isoformat() if value.latest else "–"
+            lines.append("| " + " | ".join([name, *meaning, f"{value.count:,}", latest]) + " |")
+        return lines
+
+    def _value_label(self, group: Group, value: GroupValue, here: str) -> str:
+        label = f"**{escape(value.name)}**"
+        if group.key == "runbooks" and value.name in self.runbook_uris:
+            return f"[{label}]({relative(here, self.runbook_uris[value.name])})"
+        if group.key == "severity":
+            return f"{label} ([what it means]({relative(here, SEVERITY_PAGE_URI)}))"
+        return label

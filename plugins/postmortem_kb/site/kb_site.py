@@ -1,0 +1,152 @@
+"""The knowledge-base site of one build: what the plugin adds around the files.
+
+`KBSite` is computed once per build from the archive. It answers the plugin's three
+questions, without knowing MkDocs:
+
+- which pages to generate (`generated_pages`: listings, overviews, severity levels);
+- what a page's Markdown becomes (`page_markdown`: the home page's markers are filled in, a
+  runbook gets the incidents that used it);
+- what header a post-mortem page shows (`header`);
+- how a page takes part in the site search (`search_markup`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
+
+from postmortem_kb.config import KBConfig
+from postmortem_kb.site.index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, IndexPages
+from postmortem_kb.site.listings import (
+    DIMENSIONS,
+    INCIDENTS_URI,
+    PUBLIC_DIMENSIONS,
+    ActionSummary,
+    Listings,
+    action_summary,
+    build_listings,
+    postmortem_uri,
+)
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.site.page_header import PostMortemHeader, build_header
+from postmortem_kb.similarity.profiles import similar_incidents
+from postmortem_kb.public.publish import public_page_markdown
+from postmortem_kb.public.redaction import mark_internal_for_site
+from postmortem_kb.similarity.vectors import Similar
+from postmortem_kb.search.site.index_writer import SearchMarkup
+from postmortem_kb.search.site.page_text import HANDBOOK, postmortem_markup, unindexed
+
+IGNORED_RUNBOOK_STEMS = ("index", "README")
+HOME_URI = "index.md"
+
+
+def _any_link(target: str) -> bool:
+    return True
+
+
+class KBSite:
+    def __init__(
+        self,
+        incidents: Sequence[PostMortem],
+        config: KBConfig,
+        *,
+        runbook_uris: dict[str, str],
+        today: dt.date,
+        public: bool = False,
+    ) -> None:
+        """`incidents` newest first; `runbook_uris` maps runbook ids to their source paths.
+        `public`: the public site, whose `incidents` are `public.public_archive`'s."""
+        self.config = config
+        self.today = today
+        self.public = public
+        self.runbook_uris = runbook_uris
+        dimensions = PUBLIC_DIMENSIONS if public else DIMENSIONS
+        self.listings: Listings = build_listings(incidents, config, dimensions)
+        self.index_pages = IndexPages(self.listings, config, runbook_uris)
+        self._runbook_ids = {uri: rid for rid, uri in runbook_uris.items()}
+        self._postmortems = {postmortem_uri(pm.id): pm for pm in incidents}
+        self._headers: dict[str, PostMortemHeader] = {}
+
+    def generated_pages(self) -> list[GeneratedPage]:
+        return list(self.index_pages.pages())
+
+    def header(self, src_uri: str) -> PostMortemHeader | None:
+        """The header of the post-mortem page at `src_uri`; None for any other page."""
+        pm = self._postmortems.get(src_uri)
+        if pm is None:
+            return None
+        if src_uri not in self._headers:
+            self._headers[src_uri] = build_header(
+                pm,
+                self.config,
+                self.listings,
+                self.runbook_uris,
+                self.similar.get(pm.id, ()),
+                public=self.public,
+            )
+        return self._headers[src_uri]
+
+    def search_markup(self, src_uri: str) -> SearchMarkup | None:
+        """How the page at `src_uri` takes part in the site search: a post-mortem with its
+        filters and metadata; any other page of the docs (runbooks, handbook, severity
+        levels) as `HANDBOOK`; None, left out of the index, for the home page and the
+        generated listings under `incidents/`, which repeat every title."""
+        pm = self._postmortems.get(src_uri)
+        if pm is not None:
+            return postmortem_markup(pm, self.config)
+        if src_uri == HOME_URI or src_uri.startswith(f"{INCIDENTS_URI}/"):
+            return None
+        return HANDBOOK
+
+    def page_markdown(
+        self, markdown: str, src_uri: str, is_public_link: Callable[[str], bool] = _any_link
+    ) -> str:
+        """`markdown` of the page at `src_uri`, with the home markers filled in and, on a
+        runbook, the incidents that used it appended. A post-mortem's internal blocks are
+        shown marked "Internal only" on the internal site, and cut on the public site, where
+        links `is_public_link` rejects become plain text (`public.public_page_markdown`)."""
+        if src_uri in self._postmortems:
+            if self.public:
+                return public_page_markdown(markdown, is_public_link)
+            return mark_internal_for_site(markdown.replace("\r\n", "\n").replace("\r", "\n"))
+        if RECENT_MARKER in markdown:
+            markdown = markdown.replace(RECENT_MARKER, self.index_pages.recent_incidents(src_uri))
+        if OPEN_ACTIONS_MARKER in markdown:
+            markdown = markdown.replace(
+                OPEN_ACTIONS_MARKER, self.index_pages.open_actions(self.action_summary)
+            )
+        runbook = self._runbook_ids.get(src_uri)
+        if runbook is not None:
+            backlinks = self.index_pages.runbook_backlinks(runbook, src_uri)
+            markdown = f"{markdown.rstrip()}\n\n{unindexed(backlinks)}"
+        return markdown
+
+    @cached_property
+    def similar(self) -> dict[str, list[Similar]]:
+        """Each incident's most similar others, leaving out those already linked as related."""
+        linked = {
+            pm.id: {*pm.meta.related, *self.listings.referenced_by.get(pm.id, ())}
+            for pm in self.listings.incidents
+        }
+        return similar_incidents(self.listings.incidents, linked)
+
+    @cached_property
+    def action_summary(self) -> ActionSummary:
+        """Open and overdue action items as of the build date."""
+        return action_summary(self.listings.incidents, self.today)
+
+
+def runbook_uris(src_uris: Iterable[str], runbooks_dir: str) -> dict[str, str]:
+    """Runbook id (the file stem) -> source path, for the Markdown pages under `runbooks_dir`
+    (relative to docs_dir); `index.md` and `README.md` are not runbooks."""
+    prefix = runbooks_dir.strip("/") + "/"
+    found: dict[str, str] = {}
+    for uri in sorted(src_uris):
+        if not uri.startswith(prefix) or not uri.endswith(".md"):
+            continue
+        stem = posixpath.splitext(posixpath.basename(uri))[0]
+        if stem not in IGNORED_RUNBOOK_STEMS:
+            found.setdefault(stem, uri)
+    return found

@@ -1,0 +1,263 @@
+"""The archive grouped for the index pages, and where each of those pages lives.
+
+Pure data, no MkDocs: `build_listings` sorts the incidents newest first and groups them by
+severity, service, failure mode (tag), contributing-factor category, year and runbook.
+Each group value gets a URL-safe slug, unique within its group. The `*_uri` functions give
+the source path (`src_uri`) of every page the site generates, so the index pages, the
+page headers and the plugin all agree on the URL structure:
+
+    incidents/                          all incidents, newest first
+    incidents/page/2/                   ... PAGE_SIZE rows per page
+    incidents/<group>/                  one row per value, with its count
+    incidents/<group>/<slug>/           the incidents of one value (paginated the same way)
+    severity-levels/                    the severity definitions
+    postmortems/<id>/                   one post-mortem
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TypeVar
+
+from postmortem_kb.config import KBConfig
+from postmortem_kb.format.model import PostMortem
+
+PAGE_SIZE = 200  # rows per index page: no page's HTML grows with the archive
+
+INCIDENTS_URI = "incidents"
+POSTMORTEMS_URI = "postmortems"
+SEVERITY_PAGE_URI = "severity-levels.md"
+
+T = TypeVar("T")
+
+
+# --- addresses -------------------------------------------------------------------------
+
+
+def postmortem_uri(postmortem_id: str) -> str:
+    return f"{POSTMORTEMS_URI}/{postmortem_id}.md"
+
+
+def paged_uri(base: str, number: int) -> str:
+    """Page `number` (1-based) of the listing whose first page is `base` (`.../index.md`)."""
+    if number == 1:
+        return base
+    folder = base.rsplit("/", 1)[0]
+    return f"{folder}/page/{number}.md"
+
+
+def all_incidents_uri() -> str:
+    return f"{INCIDENTS_URI}/index.md"
+
+
+def group_uri(group: str) -> str:
+    return f"{INCIDENTS_URI}/{group}/index.md"
+
+
+def value_uri(group: str, slug: str) -> str:
+    return f"{INCIDENTS_URI}/{group}/{slug}/index.md"
+
+
+# --- slugs -----------------------------------------------------------------------------
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(name: str) -> str:
+    """A URL path segment for `name`: lowercase ASCII letters, digits and single hyphens.
+
+    Accents are dropped ("Zürich" -> "zurich"); anything else becomes a hyphen
+    ("payments/API v2" -> "payments-api-v2"). A name with nothing left ("日本", "+++")
+    gets a stable short hash ("x-1a2b3c4d").
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = _NOT_SLUG.sub("-", ascii_name.lower()).strip("-")
+    if slug:
+        return slug
+    return "x-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """A slug for each name, unique among them. A name that is already a slug keeps it; on
+    a clash, the other names get `-2`, `-3`... in sorted order ("payments-api" keeps
+    "payments-api", then "Payments API" becomes "payments-api-2")."""
+    unique = sorted(set(names))
+    slugs = {name: name for name in unique if slugify(name) == name}
+    taken = set(slugs.values())
+    for name in unique:
+        if name in slugs:
+            continue
+        base = slug = slugify(name)
+        number = 1
+        while slug in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        slugs[name] = slug
+        taken.add(slug)
+    return slugs
+
+
+# --- grouping --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    name: str
+    slug: str
+    incidents: tuple[PostMortem, ...]  # newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.incidents)
+
+    @property
+    def latest(self) -> dt.date | None:
+        return self.incidents[0].meta.date if self.incidents else None
+
+
+@dataclass(frozen=True)
+class Group:
+    """One way of grouping the archive, e.g. by service."""
+
+    key: str  # the URL segment: "services"
+    title: str  # "Incidents by service"
+    noun: str  # "Service"
+    values: tuple[GroupValue, ...]
+    _by_name: dict[str, GroupValue] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update((value.name, value) for value in self.values)
+
+    def value(self, name: str) -> GroupValue | None:
+        return self._by_name.get(name)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """How to group: the values of one incident, and which values always get a page."""
+
+    key: str
+    title: str
+    noun: str
+    values_of: Callable[[PostMortem], Iterable[str]]
+    fixed: Callable[[KBConfig], Sequence[str]] = lambda config: ()  # in this order, even at 0
+    newest_values_first: bool = False  # years: 2025 before 2024
+
+
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension(
+        "severity",
+        "Incidents by severity",
+        "Severity",
+        lambda pm: [pm.meta.severity] if pm.meta.severity else [],
+        fixed=lambda config: config.level_names,
+    ),
+    Dimension("services", "Incidents by service", "Service", lambda pm: pm.meta.services),
+    Dimension("tags", "Incidents by failure mode", "Failure mode", lambda pm: pm.meta.tags),
+    Dimension(
+        "factors",
+        "Incidents by contributing factor",
+        "Contributing factor",
+        lambda pm: [factor.category for factor in pm.meta.contributing_factors],
+        fixed=lambda config: config.factor_categories,
+    ),
+    Dimension(
+        "years",
+        "Incidents by year",
+        "Year",
+        lambda pm: [str(pm.meta.date.year)] if pm.meta.date else [],
+        newest_values_first=True,
+    ),
+    Dimension("runbooks", "Incidents by runbook", "Runbook", lambda pm: pm.meta.runbooks),
+)
+PUBLIC_DIMENSIONS = tuple(d for d in DIMENSIONS if d.key != "runbooks")
+"""The public site's groupings: runbooks are internal pages."""
+
+
+def group_by(dimension: Dimension, incidents: Sequence[PostMortem], config: KBConfig) -> Group:
+    """`incidents` (newest first) grouped by `dimension`; each value keeps that order."""
+    members: dict[str, list[PostMortem]] = defaultdict(list)
+    for pm in incidents:
+        for name in dict.fromkeys(dimension.values_of(pm)):  # once per incident
+            members[name].append(pm)
+    fixed = list(dict.fromkeys(dimension.fixed(config)))
+    others = sorted((name for name in members if name not in fixed), key=str.casefold)
+    if dimension.newest_values_first:
+        others.reverse()
+    names = fixed + others
+    slugs = unique_slugs(names)
+    values = tuple(GroupValue(name, slugs[name], tuple(members.get(name, ()))) for name in names)
+    return Group(dimension.key, dimension.title, dimension.noun, values)
+
+
+@dataclass(frozen=True)
+class Listings:
+    incidents: tuple[PostMortem, ...]  # newest first
+    groups: dict[str, Group]
+    referenced_by: dict[str, tuple[str, ...]]  # id -> ids of the incidents that list it
+
+    @cached_property
+    def by_id(self) -> dict[str, PostMortem]:
+        return {pm.id: pm for pm in self.incidents}
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each id's rank, newest first: sorting by it keeps the listings' order."""
+        return {pm.id: index for index, pm in enumerate(self.incidents)}
+
+
+def build_listings(
+    incidents: Sequence[PostMortem],
+    config: KBConfig,
+    dimensions: Sequence[Dimension] = DIMENSIONS,
+) -> Listings:
+    """Every grouping of `incidents` (sorted newest first) along `dimensions`."""
+    ordered = tuple(incidents)
+    groups = {d.key: group_by(d, ordered, config) for d in dimensions}
+    return Listings(ordered, groups, reverse_related(ordered))
+
+
+def reverse_related(incidents: Iterable[PostMortem]) -> dict[str, tuple[str, ...]]:
+    """For each id, the incidents whose `related` names it (in `incidents`' order)."""
+    backlinks: dict[str, list[str]] = defaultdict(list)
+    for pm in incidents:
+        for other in dict.fromkeys(pm.meta.related):
+            if other != pm.id:
+                backlinks[other].append(pm.id)
+    return {key: tuple(value) for key, value in backlinks.items()}
+
+
+def paginate(items: Sequence[T], size: int = PAGE_SIZE) -> list[Sequence[T]]:
+    """`items` in pages of `size`; an empty sequence is one empty page."""
+    if size < 1:
+        raise ValueError("page size must be at least 1")
+    return [items[start : start + size] for start in range(0, len(items), size)] or [items[:0]]
+
+
+# --- action items ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    open: int
+    overdue: int
+    incidents_with_open: int
+    as_of: dt.date
+
+
+def action_summary(incidents: Iterable[PostMortem], today: dt.date) -> ActionSummary:
+    """Open action items across the archive, and how many are past their due date `today`."""
+    open_items = overdue = incidents_with_open = 0
+    for pm in incidents:
+        opened = [item for item in pm.action_items if item.is_open]
+        open_items += len(opened)
+        overdue += sum(item.is_overdue(today) for item in opened)
+        incidents_with_open += bool(opened)
+    return ActionSummary(open_items, overdue, incidents_with_open, today)
