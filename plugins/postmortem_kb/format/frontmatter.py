@@ -70,6 +70,12 @@ class ContributingFactor(_Strict):
     category: str = Field(description="technical, process, organizational or environmental.")
     description: str
     known_risk: bool = False
+    key: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        description="A stable lowercase-hyphenated name for a factor that recurs across "
+        "incidents, e.g. missing-staging-gate; factors with the same key are the same factor.",
+    )
 
 
 class FrontMatter(_Strict):

@@ -23,6 +23,7 @@ class ActionItem:
     ticket: str
     status: str  # open, done or not-doing; open when the table has no Status column
     line: int
+    done_on: dt.date | None = None  # a done item's date, from `done 2024-06-05`
 
     @property
     def is_open(self) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
+from postmortem_kb.format.action_status import DONE, parse_status_cell
 from postmortem_kb.format.body import Cell, Table, find_table, parse_body, parse_timeline
 from postmortem_kb.format.frontmatter import FrontMatter
 from postmortem_kb.format.model import ActionItem, PostMortem
@@ -205,6 +206,7 @@ def action_items_from_table(table: Table) -> list[ActionItem]:
             due: dt.date | None = dt.date.fromisoformat(text(row, "due"))
         except ValueError:
             due = None
+        status = parse_status_cell(text(row, "status"))
         items.append(
             ActionItem(
                 action=text(row, "action"),
@@ -212,8 +214,9 @@ def action_items_from_table(table: Table) -> list[ActionItem]:
                 owner=text(row, "owner"),
                 due=due,
                 ticket=text(row, "ticket"),
-                status=(text(row, "status") or "open").lower(),
+                status=status.status,
                 line=row[0].line if row else table.line,
+                done_on=status.done_on if status.status == DONE else None,
             )
         )
     return items

@@ -1,0 +1,253 @@
+"""Recurring contributing factors: the same factor across incidents, and how often it returns.
+
+Factors are grouped across post-mortems:
+
+1. by `key` (front matter `contributing_factors[].key`): the same key is the same factor;
+2. a factor without a key joins the group, in its category, holding the most similar
+   description, when that similarity is at least `SIMILARITY_THRESHOLD`; otherwise it starts a
+   group of its own. Similarity is the cosine of the two descriptions' term sets, terms as
+   `similarity.vectors.tokenize` makes them (lowercase, stop words out, plurals reduced):
+   ``|A & B| / sqrt(|A| * |B|)``. At 0.5, "No alert on connection pool saturation" and
+   "No alerting on pool saturation" match (3 shared terms of 4 and 3: 0.87); "Load tests do
+   not cover peak traffic" and "Load tests skip the new region" do not (0.41).
+
+Factors are visited oldest first (date, id, position), so the grouping is deterministic.
+
+- a **recurring** factor is a group seen in 2 or more incidents;
+- an **alert**: a factor seen in `ALERT_COUNT` (3) or more incidents within `ALERT_MONTHS` (6)
+  calendar months;
+- the **recurrence rate** of a quarter: the share of its incidents with at least one factor
+  already seen in another incident in the previous `LOOKBACK_MONTHS` (12) months (strictly
+  earlier dates). Incidents without factors count in the denominator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.learning.periods import add_months, quarter_of
+from postmortem_kb.similarity.vectors import normalise_factor, tokenize
+
+SIMILARITY_THRESHOLD = 0.5
+ALERT_COUNT = 3
+ALERT_MONTHS = 6
+LOOKBACK_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class FactorOccurrence:
+    """One contributing factor of one post-mortem (`index` in its `contributing_factors`)."""
+
+    incident: str
+    title: str
+    date: dt.date | None
+    category: str
+    description: str
+    key: str | None
+    index: int
+    source: str  # the post-mortem's path as diagnostics show it
+
+
+@dataclass(frozen=True)
+class FactorGroup:
+    """Occurrences taken to be the same factor, oldest first.
+
+    `id` is the key, or for a group without one `~` and the normalised first description;
+    `label` is what a page shows: the key, or the first description.
+    """
+
+    id: str
+    label: str
+    category: str
+    key: str | None
+    occurrences: tuple[FactorOccurrence, ...]
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        """The distinct incident ids, oldest first."""
+        return tuple(dict.fromkeys(o.incident for o in self.occurrences))
+
+    @property
+    def is_recurring(self) -> bool:
+        return len(self.incidents) >= 2
+
+    def densest_window(self, months: int = ALERT_MONTHS) -> tuple[FactorOccurrence, ...]:
+        """The most incidents (one occurrence each) within `months` calendar months; the
+        latest such window on a tie."""
+        firsts = [o for o in _first_per_incident(self.occurrences) if o.date is not None]
+        best: tuple[FactorOccurrence, ...] = ()
+        for start, first in enumerate(firsts):
+            assert first.date is not None
+            end = add_months(first.date, months)
+            window = tuple(o for o in firsts[start:] if o.date is not None and o.date <= end)
+            if len(window) >= len(best):
+                best = window
+        return best
+
+    def alert(self, count: int = ALERT_COUNT, months: int = ALERT_MONTHS) -> bool:
+        return len(self.densest_window(months)) >= count
+
+
+@dataclass(frozen=True)
+class QuarterRecurrence:
+    quarter: str
+    incidents: int
+    recurring: int  # incidents with a factor seen in the previous LOOKBACK_MONTHS
+
+    @property
+    def rate(self) -> float | None:
+        return self.recurring / self.incidents if self.incidents else None
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    groups: tuple[FactorGroup, ...]
+    by_quarter: tuple[QuarterRecurrence, ...]
+    recurring_incidents: frozenset[str] = field(default_factory=frozenset)
+    incidents: int = 0  # incidents with a date: the overall rate's denominator
+
+    @property
+    def recurring(self) -> list[FactorGroup]:
+        """Groups seen in 2+ incidents, most incidents first, then by first date."""
+        found = [g for g in self.groups if g.is_recurring]
+        return sorted(found, key=lambda g: -len(g.incidents))
+
+    @property
+    def alerts(self) -> list[FactorGroup]:
+        return [g for g in self.recurring if g.alert()]
+
+    @property
+    def rate(self) -> float | None:
+        """The share of all (dated) incidents with a factor seen in the previous 12 months."""
+        return len(self.recurring_incidents) / self.incidents if self.incidents else None
+
+
+def description_terms(description: str) -> frozenset[str]:
+    return frozenset(tokenize(description))
+
+
+def description_similarity(a: str, b: str) -> float:
+    """Cosine of the two descriptions' term sets; 0 when either has no terms."""
+    terms_a, terms_b = description_terms(a), description_terms(b)
+    if not terms_a or not terms_b:
+        return 0.0
+    return len(terms_a & terms_b) / math.sqrt(len(terms_a) * len(terms_b))
+
+
+def occurrences(postmortems: Iterable[PostMortem]) -> list[FactorOccurrence]:
+    """Every contributing factor of every post-mortem, oldest first."""
+    found = [
+        FactorOccurrence(
+            incident=pm.id,
+            title=pm.title,
+            date=pm.meta.date,
+            category=factor.category,
+            description=factor.description,
+            key=factor.key,
+            index=index,
+            source=pm.source_path,
+        )
+        for pm in postmortems
+        for index, factor in enumerate(pm.meta.contributing_factors)
+    ]
+    return sorted(found, key=lambda o: (o.date or dt.date.min, o.incident, o.index))
+
+
+def group_factors(
+    postmortems: Iterable[PostMortem], threshold: float = SIMILARITY_THRESHOLD
+) -> list[FactorGroup]:
+    """The factor groups (see the module docstring), in order of first occurrence."""
+    members: dict[str, list[FactorOccurrence]] = {}
+    keyed: dict[str, str] = {}  # key -> group id
+    for occurrence in occurrences(postmortems):
+        if occurrence.key:
+            group = keyed.setdefault(occurrence.key, occurrence.key)
+        else:
+            match = best_match(occurrence.description, occurrence.category, members, threshold)
+            group = match or "~" + normalise_factor(occurrence.description)
+        members.setdefault(group, []).append(occurrence)
+    return [_group(group_id, found) for group_id, found in members.items()]
+
+
+def best_match(
+    description: str,
+    category: str,
+    members: dict[str, list[FactorOccurrence]],
+    threshold: float = SIMILARITY_THRESHOLD,
+) -> str | None:
+    """The id of the group whose member, in `category`, is most similar to `description`
+    (first such group on a tie), when at least `threshold`."""
+    best_id, best_score = None, threshold
+    for group_id, found in members.items():
+        if found[0].category != category:
+            continue
+        score = max(description_similarity(description, o.description) for o in found)
+        if score > best_score or (score == best_score and best_id is None):
+            best_id, best_score = group_id, score
+    return best_id
+
+
+def _group(group_id: str, found: Sequence[FactorOccurrence]) -> FactorGroup:
+    key = next((o.key for o in found if o.key), None)
+    return FactorGroup(
+        id=group_id,
+        label=key or found[0].description,
+        category=found[0].category,
+        key=key,
+        occurrences=tuple(found),
+    )
+
+
+def _first_per_incident(found: Sequence[FactorOccurrence]) -> list[FactorOccurrence]:
+    seen: dict[str, FactorOccurrence] = {}
+    for occurrence in found:
+        seen.setdefault(occurrence.incident, occurrence)
+    return list(seen.values())
+
+
+def analyse(
+    postmortems: Sequence[PostMortem], threshold: float = SIMILARITY_THRESHOLD
+) -> Recurrence:
+    """Groups, the recurrence rate per quarter and overall."""
+    groups = group_factors(postmortems, threshold)
+    recurring = {
+        o.incident
+        for group in groups
+        for o in group.occurrences
+        if o.date is not None and _seen_before(group, o.incident, o.date)
+    }
+    per_quarter: dict[str, list[str]] = {}
+    for pm in sorted(postmortems, key=lambda pm: (pm.meta.date or dt.date.min, pm.id)):
+        if pm.meta.date is not None:
+            per_quarter.setdefault(quarter_of(pm.meta.date), []).append(pm.id)
+    by_quarter = tuple(
+        QuarterRecurrence(quarter, len(ids), sum(i in recurring for i in ids))
+        for quarter, ids in sorted(per_quarter.items())
+    )
+    dated = sum(len(ids) for ids in per_quarter.values())
+    return Recurrence(tuple(groups), by_quarter, frozenset(recurring), dated)
+
+
+def _seen_before(group: FactorGroup, incident: str, day: dt.date) -> bool:
+    since = add_months(day, -LOOKBACK_MONTHS)
+    return any(
+        o.incident != incident and o.date is not None and since <= o.date < day
+        for o in group.occurrences
+    )
+
+
+def suggest_key(
+    description: str,
+    category: str,
+    groups: Sequence[FactorGroup],
+    threshold: float = SIMILARITY_THRESHOLD,
+) -> FactorGroup | None:
+    """The keyed group (same category) with a member description most similar to
+    `description`, when at least `threshold`: its key is what `pmkb check` suggests."""
+    keyed = {g.id: list(g.occurrences) for g in groups if g.key}
+    match = best_match(description, category, keyed, threshold)
+    return next((g for g in groups if g.id == match), None) if match else None
