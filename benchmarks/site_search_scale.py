@@ -70,6 +70,7 @@ from playwright.sync_api import sync_playwright
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from postmortem_kb.plugin import SEARCH_ASSETS  # noqa: E402
 from postmortem_kb.search.site.index_writer import OUTPUT_SUBDIR  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
@@ -534,10 +535,10 @@ def reused(
 ) -> tuple[dict[str, Path], dict[str, Index], dict[str, Path]]:
     """The sites an earlier `--keep` run left in `args.reuse` (no build times then); the
     site search's script and stylesheet are refreshed from this checkout."""
-    assets = REPO / "plugins" / "postmortem_kb" / "assets"
     sites = {"pmkb": args.reuse / f"{n}-pmkb"}
-    for name in ("search.js", "search.css"):
-        shutil.copy2(assets / name, sites["pmkb"] / "assets" / "pmkb" / name)
+    for uri, source in SEARCH_ASSETS.items():
+        (sites["pmkb"] / uri).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, sites["pmkb"] / uri)
     indexes = {"pmkb": index_of(sites["pmkb"])}
     overrides: dict[str, Path] = {}
     if args.lunr and (args.reuse / f"{n}-lunr").is_dir():

@@ -281,8 +281,14 @@ def test_the_example_site_has_its_search_index_and_no_lunr_index(example_site: P
     assert not (example_site / "search" / "search_index.json").exists()
     html = (example_site / "index.html").read_text(encoding="utf-8")
     assert 'aria-controls="pmkb-search"' in html and 'role="combobox"' in html
-    assert "assets/pmkb/search.js" in html and "assets/pmkb/search.css" in html
-    assert (example_site / "assets" / "pmkb" / "search.js").is_file()
+    assert "assets/pmkb/search.css" in html
+    engine, dialog = (
+        html.find("assets/pmkb/search/engine.js"),
+        html.find("assets/pmkb/search/dialog.js"),
+    )
+    assert 0 <= engine < dialog  # the dialog needs the engine loaded first
+    for script in ("engine.js", "dialog.js"):
+        assert (example_site / "assets" / "pmkb" / "search" / script).is_file()
     # Material fetches its own index whenever a form named "search" exists
     assert 'name="search"' not in html
 

@@ -52,9 +52,11 @@ TEMPLATES = Path(__file__).parent / "site" / "templates"
 (partials/header.html). A file at the same path in the site's `custom_dir` wins."""
 STYLESHEET = Path(__file__).parent / "site" / "assets" / "pmkb.css"
 STYLESHEET_URI = "assets/pmkb/pmkb.css"
+_SEARCH_ASSETS_DIR = Path(__file__).parent / "search" / "site" / "assets"
 SEARCH_ASSETS = {  # the site search's dialog (templates/partials/pmkb/search.html)
-    "assets/pmkb/search.css": Path(__file__).parent / "search" / "site" / "assets" / "search.css",
-    "assets/pmkb/search.js": Path(__file__).parent / "search" / "site" / "assets" / "search.js",
+    "assets/pmkb/search.css": _SEARCH_ASSETS_DIR / "search.css",
+    "assets/pmkb/search/engine.js": _SEARCH_ASSETS_DIR / "engine.js",  # before the dialog
+    "assets/pmkb/search/dialog.js": _SEARCH_ASSETS_DIR / "dialog.js",
 }
 NOT_IN_NAV = InclusionLevel.NOT_IN_NAV
 
@@ -106,11 +108,12 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         if "md_in_html" not in config.markdown_extensions:  # for site_search.unindexed
             config.markdown_extensions.append("md_in_html")
         if self.kb_config.site_search:
-            css, js = SEARCH_ASSETS
-            if css not in config.extra_css:
-                config.extra_css.append(css)
-            if js not in map(str, config.extra_javascript):
-                config.extra_javascript.append(js)
+            for uri in SEARCH_ASSETS:
+                if uri.endswith(".css"):
+                    if uri not in config.extra_css:
+                        config.extra_css.append(uri)
+                elif uri not in map(str, config.extra_javascript):
+                    config.extra_javascript.append(uri)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:

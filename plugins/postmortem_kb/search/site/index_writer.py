@@ -1,6 +1,6 @@
 """The site search's index: static files the browser fetches a few at a time.
 
-Written into `<site>/pmkb-search/` after each build, read by `assets/search.js`:
+Written into `<site>/pmkb-search/` after each build, read by `assets/engine.js`:
 
 - `manifest.json`: the number of documents, the stop words, the facets, and the first term
   of each term shard. Small (a few KB at 10,000 incidents); the only file every search needs.
@@ -28,7 +28,7 @@ Scoring: BM25 (k1 = 1.2, b = 0.75) over a document's weighted term frequencies (
 x3, labels such as services and failure modes x2, impact statement x1.5, body x1),
 quantised to 1..255 on one scale for the whole index, so impacts of different terms add
 up as BM25 scores do. Terms are `tokens()`: lower-cased runs of letters and digits, with
-a plural "s" dropped (`normalise`); `assets/search.js` applies the same two rules to what
+a plural "s" dropped (`normalise`); `assets/engine.js` applies the same two rules to what
 is typed, and `tests/browser/test_site_search.py` checks that they agree.
 
 Document ids: incidents newest first, then the other pages by URL, so a filter-only
