@@ -124,6 +124,13 @@ class KBConfig(BaseModel):
     min_action_items: int = 3
     max_action_items: int = 7
     stale_draft_days: int = 2
+    action_completion_threshold: float = Field(
+        0.70,
+        ge=0,
+        le=1,
+        description="The action items' completion and on-time rates (fractions) below which "
+        "the ledger, the dashboard and `pmkb actions` show a warning.",
+    )
     site_search: bool = Field(
         True,
         description="Write the site search's index and show the search dialog; false "

@@ -113,6 +113,12 @@ _SPECS = [
         "Use technical, process, organizational or environmental.",
     ),
     CodeSpec(
+        "PM110",
+        "warning",
+        "A contributing factor without a key reads like a keyed factor of other incidents.",
+        "Add that `key:` so the factor counts as recurring, or reword it if it differs.",
+    ),
+    CodeSpec(
         "PM201",
         "error",
         "A required section is missing.",
@@ -194,14 +200,26 @@ _SPECS = [
     CodeSpec(
         "PM407",
         "error",
-        "An action item's status is not open, done or not-doing.",
-        "Use `open`, `done` or `not-doing`.",
+        "An action item's status is not open, done, `done YYYY-MM-DD` or not-doing.",
+        "Use `open`, `done`, `done 2024-06-05` (done, with the date) or `not-doing`.",
     ),
     CodeSpec(
         "PM408",
         "warning",
         "Too few or too many action items.",
         "Three to seven focused actions get done; more get lost, fewer miss causes.",
+    ),
+    CodeSpec(
+        "PM409",
+        "error",
+        "An action item's done date is in the future.",
+        "Write the date the work was finished, or leave the item `open`.",
+    ),
+    CodeSpec(
+        "PM410",
+        "warning",
+        "An action item's done date is before the incident.",
+        "Check the date: work done before the incident is not one of its action items.",
     ),
     CodeSpec(
         "PM501",

@@ -45,6 +45,7 @@ class ResolvedStatus:
     status: str
     done_on: dt.date | None
     source: str
+    fetched_at: dt.datetime | None = None  # when the source learnt it (a tracker's cache)
 
 
 StatusSource = Callable[[PostMortem, ActionItem], ResolvedStatus | None]
@@ -79,6 +80,7 @@ class ActionEntry:
     line: int  # the table row's line in `source`
     source: str  # the post-mortem's path as diagnostics show it
     status_source: str = MARKDOWN_SOURCE
+    status_fetched_at: dt.datetime | None = None  # how old the source's word is; None: the file
 
     @property
     def is_open(self) -> bool:
@@ -250,6 +252,7 @@ def entries_of(pm: PostMortem, sources: Sequence[StatusSource] = ()) -> list[Act
                 line=item.line,
                 source=pm.source_path,
                 status_source=resolved.source,
+                status_fetched_at=resolved.fetched_at,
             )
         )
     return entries

@@ -8,8 +8,10 @@ Factors are grouped across post-mortems:
    group of its own. Similarity is the cosine of the two descriptions' term sets, terms as
    `similarity.vectors.tokenize` makes them (lowercase, stop words out, plurals reduced):
    ``|A & B| / sqrt(|A| * |B|)``. At 0.5, "No alert on connection pool saturation" and
-   "No alerting on pool saturation" match (3 shared terms of 4 and 3: 0.87); "Load tests do
-   not cover peak traffic" and "Load tests skip the new region" do not (0.41).
+   "No alert on pool saturation" match (3 shared terms of 4 and 3: 0.87); "Load tests do
+   not cover peak traffic" and "Load tests skip the new region" do not (2 of 5 and 5: 0.40).
+   In the example knowledge base, the most similar two *different* factors score 0.27. On a
+   tie, a keyed group wins over one without a key, then the group seen first.
 
 Factors are visited oldest first (date, id, position), so the grouping is deterministic.
 
@@ -25,8 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.learning.periods import add_months, quarter_of
@@ -126,13 +130,17 @@ class Recurrence:
         return len(self.recurring_incidents) / self.incidents if self.incidents else None
 
 
+@lru_cache(maxsize=65536)
 def description_terms(description: str) -> frozenset[str]:
     return frozenset(tokenize(description))
 
 
 def description_similarity(a: str, b: str) -> float:
     """Cosine of the two descriptions' term sets; 0 when either has no terms."""
-    terms_a, terms_b = description_terms(a), description_terms(b)
+    return _cosine(description_terms(a), description_terms(b))
+
+
+def _cosine(terms_a: frozenset[str], terms_b: frozenset[str]) -> float:
     if not terms_a or not terms_b:
         return 0.0
     return len(terms_a & terms_b) / math.sqrt(len(terms_a) * len(terms_b))
@@ -157,38 +165,84 @@ def occurrences(postmortems: Iterable[PostMortem]) -> list[FactorOccurrence]:
     return sorted(found, key=lambda o: (o.date or dt.date.min, o.incident, o.index))
 
 
+@dataclass
+class _Entry:
+    terms: frozenset[str]
+    category: str
+    group: str
+    keyed: bool
+    incidents: set[str]
+
+
+class FactorMatcher:
+    """The group holding the description most similar to a new one, in its category.
+
+    An inverted index over the distinct descriptions seen (term -> entries) keeps this cheap
+    at thousands of incidents: only descriptions sharing a term are scored. On a tie, a keyed
+    group wins, then the one seen first.
+    """
+
+    def __init__(self, threshold: float = SIMILARITY_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._entries: list[_Entry] = []
+        self._by_text: dict[tuple[str, frozenset[str], str], _Entry] = {}
+        self._postings: dict[str, list[int]] = defaultdict(list)
+
+    def add(self, occurrence: FactorOccurrence, group: str, *, keyed: bool) -> None:
+        terms = description_terms(occurrence.description)
+        known = self._by_text.get((occurrence.category, terms, group))
+        if known is not None:
+            known.incidents.add(occurrence.incident)
+            return
+        entry = _Entry(terms, occurrence.category, group, keyed, {occurrence.incident})
+        self._by_text[(occurrence.category, terms, group)] = entry
+        for term in terms:
+            self._postings[term].append(len(self._entries))
+        self._entries.append(entry)
+
+    def match(
+        self,
+        description: str,
+        category: str,
+        *,
+        exclude_incident: str | None = None,
+        keyed_only: bool = False,
+    ) -> str | None:
+        """The best group's id (similarity at least the threshold), or None. Entries seen
+        only in `exclude_incident` are ignored."""
+        terms = description_terms(description)
+        shared: Counter[int] = Counter(i for term in terms for i in self._postings.get(term, ()))
+        best: tuple[float, bool, int] | None = None
+        for index, count in shared.items():
+            entry = self._entries[index]
+            if entry.category != category or (keyed_only and not entry.keyed):
+                continue
+            if exclude_incident is not None and entry.incidents == {exclude_incident}:
+                continue
+            score = count / math.sqrt(len(terms) * len(entry.terms))
+            if score < self.threshold:
+                continue
+            candidate = (score, entry.keyed, -index)
+            if best is None or candidate > best:
+                best = candidate
+        return self._entries[-best[2]].group if best else None
+
+
 def group_factors(
     postmortems: Iterable[PostMortem], threshold: float = SIMILARITY_THRESHOLD
 ) -> list[FactorGroup]:
     """The factor groups (see the module docstring), in order of first occurrence."""
     members: dict[str, list[FactorOccurrence]] = {}
-    keyed: dict[str, str] = {}  # key -> group id
+    matcher = FactorMatcher(threshold)
     for occurrence in occurrences(postmortems):
         if occurrence.key:
-            group = keyed.setdefault(occurrence.key, occurrence.key)
+            group = occurrence.key
         else:
-            match = best_match(occurrence.description, occurrence.category, members, threshold)
+            match = matcher.match(occurrence.description, occurrence.category)
             group = match or "~" + normalise_factor(occurrence.description)
         members.setdefault(group, []).append(occurrence)
+        matcher.add(occurrence, group, keyed=bool(occurrence.key))
     return [_group(group_id, found) for group_id, found in members.items()]
-
-
-def best_match(
-    description: str,
-    category: str,
-    members: dict[str, list[FactorOccurrence]],
-    threshold: float = SIMILARITY_THRESHOLD,
-) -> str | None:
-    """The id of the group whose member, in `category`, is most similar to `description`
-    (first such group on a tie), when at least `threshold`."""
-    best_id, best_score = None, threshold
-    for group_id, found in members.items():
-        if found[0].category != category:
-            continue
-        score = max(description_similarity(description, o.description) for o in found)
-        if score > best_score or (score == best_score and best_id is None):
-            best_id, best_score = group_id, score
-    return best_id
 
 
 def _group(group_id: str, found: Sequence[FactorOccurrence]) -> FactorGroup:
@@ -240,14 +294,42 @@ def _seen_before(group: FactorGroup, incident: str, day: dt.date) -> bool:
     )
 
 
-def suggest_key(
-    description: str,
-    category: str,
-    groups: Sequence[FactorGroup],
+@dataclass(frozen=True)
+class KeySuggestion:
+    """A factor without a key whose description matches a keyed factor of other incidents."""
+
+    occurrence: FactorOccurrence
+    key: str
+    incidents: tuple[str, ...]  # the other incidents with that key, oldest first
+
+
+def key_suggestions(
+    postmortems: Iterable[PostMortem],
+    others: Iterable[PostMortem] = (),
     threshold: float = SIMILARITY_THRESHOLD,
-) -> FactorGroup | None:
-    """The keyed group (same category) with a member description most similar to
-    `description`, when at least `threshold`: its key is what `pmkb check` suggests."""
-    keyed = {g.id: list(g.occurrences) for g in groups if g.key}
-    match = best_match(description, category, keyed, threshold)
-    return next((g for g in groups if g.id == match), None) if match else None
+) -> list[KeySuggestion]:
+    """For each factor of `postmortems` without a key, the key of the most similar keyed
+    factor of another incident (in `postmortems` or `others`), when there is one."""
+    checked = list(postmortems)
+    everything = occurrences([*checked, *others])
+    matcher = FactorMatcher(threshold)
+    keyed: dict[str, list[str]] = defaultdict(list)
+    for occurrence in everything:
+        if occurrence.key:
+            matcher.add(occurrence, occurrence.key, keyed=True)
+            keyed[occurrence.key].append(occurrence.incident)
+    ids = {pm.id for pm in checked}
+    suggestions = []
+    for occurrence in everything:
+        if occurrence.key or occurrence.incident not in ids:
+            continue
+        key = matcher.match(
+            occurrence.description,
+            occurrence.category,
+            exclude_incident=occurrence.incident,
+            keyed_only=True,
+        )
+        if key:
+            incidents = tuple(dict.fromkeys(i for i in keyed[key] if i != occurrence.incident))
+            suggestions.append(KeySuggestion(occurrence, key, incidents))
+    return suggestions

@@ -18,6 +18,7 @@ from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_file
 from postmortem_kb.project import Project
 from postmortem_kb.rules.checks import check_postmortem
+from postmortem_kb.rules.factor_keys import check_factor_keys
 from postmortem_kb.rules.links import check_links
 
 
@@ -26,14 +27,16 @@ def load_project_archive(
 ) -> Archive:
     """Check `paths` (default: the whole post-mortems folder) against the whole archive's ids."""
     files = find_postmortem_files(paths or [project.postmortems_dir])
-    every_id = {p.stem for p in find_postmortem_files([project.postmortems_dir])}
+    every_file = find_postmortem_files([project.postmortems_dir])
+    rest = [path for path in every_file if path not in set(files)] if paths else []
     return load_archive(
         files,
         project.config,
         root=project.root,
         runbook_ids=runbook_ids(project.runbooks_dir),
         today=today,
-        known_ids=every_id - {p.stem for p in files},
+        known_ids={p.stem for p in every_file} - {p.stem for p in files},
+        others=[pm for path in rest if (pm := parse_file(path).postmortem) is not None],
     )
 
 
@@ -45,9 +48,12 @@ def load_archive(
     runbook_ids: set[str] | None = None,
     today: dt.date | None = None,
     known_ids: set[str] | None = None,
+    others: Sequence[PostMortem] = (),
 ) -> Archive:
     """Parse and check `files`. `runbook_ids` None skips the runbook check (no docs at hand);
-    `known_ids` adds post-mortem ids that exist outside `files` (when checking a subset)."""
+    `known_ids` adds post-mortem ids that exist outside `files` (when checking a subset), and
+    `others` those post-mortems themselves, parsed, for the rules that compare content
+    (PM110's factor keys)."""
     today = today or dt.datetime.now(dt.UTC).date()
     postmortems: list[PostMortem] = []
     diagnostics: list[Diagnostic] = []
@@ -64,4 +70,5 @@ def load_archive(
         pm.has_errors = any(d.is_error for d in [*result.diagnostics, *checked])
         postmortems.append(pm)
     diagnostics += check_links(postmortems, runbook_ids, known_ids or set())
+    diagnostics += check_factor_keys(postmortems, others)
     return Archive(postmortems, sort_diagnostics(diagnostics), count)

@@ -14,6 +14,7 @@ from typing import Any
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, Level, make
+from postmortem_kb.format.action_status import DONE, parse_status_cell
 from postmortem_kb.format.body import Cell, Table, find_table, has_list_items, normalise_heading
 from postmortem_kb.format.frontmatter import REQUIRED_FIELDS
 from postmortem_kb.format.model import ID_PATTERN, PostMortem
@@ -302,7 +303,7 @@ def check_action_items(pm: PostMortem, config: KBConfig, today: dt.date) -> Iter
             f"the action-item table has no {', '.join(missing)} column(s)",
         )
     for row in table.rows:
-        yield from _check_action_row(pm, config, table, row)
+        yield from _check_action_row(pm, config, table, row, today)
     count = len(pm.action_items)
     if not config.min_action_items <= count <= config.max_action_items:
         yield make(
@@ -314,7 +315,7 @@ def check_action_items(pm: PostMortem, config: KBConfig, today: dt.date) -> Iter
 
 
 def _check_action_row(
-    pm: PostMortem, config: KBConfig, table: Table, row: tuple[Cell, ...]
+    pm: PostMortem, config: KBConfig, table: Table, row: tuple[Cell, ...], today: dt.date
 ) -> Iterator[Diagnostic]:
     def problem(cell: Cell, code: str, message: str) -> Diagnostic:
         return make(pm.source_path, cell.line, code, message, column=cell.column)
@@ -331,9 +332,37 @@ def _check_action_row(
         yield problem(cell, "PM405", f"due date {cell.text!r} is not YYYY-MM-DD")
     if (cell := table.cell(row, "Ticket")) and not cell.text:
         yield problem(cell, "PM406", "the action item has no ticket")
-    if (cell := table.cell(row, "Status")) and cell.text.lower() not in ACTION_STATUSES:
+    if cell := table.cell(row, "Status"):
+        yield from _check_status_cell(pm, cell, today)
+
+
+def _check_status_cell(pm: PostMortem, cell: Cell, today: dt.date) -> Iterator[Diagnostic]:
+    """PM407 for a status that is not open, done, `done YYYY-MM-DD` or not-doing; PM409 and
+    PM410 for a done date in the future or before the incident."""
+    status = parse_status_cell(cell.text)
+
+    def problem(code: str, message: str) -> Diagnostic:
+        return make(pm.source_path, cell.line, code, message, column=cell.column)
+
+    if status.status not in ACTION_STATUSES:
         yield problem(
-            cell, "PM407", f"status {cell.text!r} is not one of {', '.join(ACTION_STATUSES)}"
+            "PM407",
+            f"status {cell.text!r} is not one of {', '.join(ACTION_STATUSES)} "
+            f"(a done item may give its date: `done {today.isoformat()}`)",
+        )
+    elif status.date_text and status.status != DONE:
+        yield problem("PM407", f"status {cell.text!r}: only a done item takes a date")
+    elif status.has_bad_date:
+        yield problem(
+            "PM407", f"status {cell.text!r}: the done date {status.date_text!r} is not YYYY-MM-DD"
+        )
+    elif status.done_on and status.done_on > today:
+        yield problem(
+            "PM409", f"done date {status.done_on} is in the future (today is {today} UTC)"
+        )
+    elif status.done_on and pm.meta.date and status.done_on < pm.meta.date:
+        yield problem(
+            "PM410", f"done date {status.done_on} is before the incident ({pm.meta.date})"
         )
 
 
