@@ -1,6 +1,7 @@
 """The Markdown body of a post-mortem: its H2 sections, timeline entries and action items.
 
-Only the structure the checks and the site need is parsed, line by line; everything keeps
+Only the structure the checks and the site need is parsed, line by line, through
+`format.markdown` (fences, headings, table rows as the site renders them); everything keeps
 the file line it came from. Rendering the Markdown is left to MkDocs.
 """
 
@@ -8,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_H2 = re.compile(r"^## +(?P<name>.+?)(?: +#+)? *$")
+from postmortem_kb.format.markdown import code_mask, sections, split_row, tables
+
 _LIST_ITEM = re.compile(r"^[-*+] +(?P<text>.*)$")
-_TABLE_ROW = re.compile(r"^ {0,3}\|?.*\|.*$")
-_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
-_SEPARATOR_CELL = re.compile(r"^:?-{1,}:?$")
 _TIME = re.compile(
     r"^(?:\*\*|__)?"
     r"(?:(?P<date>\d{4}-\d{2}-\d{2})[ T])?"
@@ -29,11 +28,13 @@ _TIME = re.compile(
 class Section:
     name: str
     line: int  # the heading's file line
-    content: tuple[str, ...]  # the lines after the heading, up to the next H2
+    content: tuple[str, ...]  # the lines after the heading, up to the next H1 or H2
+    in_code: tuple[bool, ...] = field(default=(), repr=False)  # per content line: fenced code
+    height: int = 1  # the heading's lines (2 when underlined, setext style)
 
     @property
     def first_content_line(self) -> int:
-        return self.line + 1
+        return self.line + self.height
 
     @property
     def text(self) -> str:
@@ -84,6 +85,7 @@ class Body:
     sections: tuple[Section, ...]
     line: int  # the file line of the body's first line
     lines: tuple[str, ...] = field(repr=False)
+    in_code: tuple[bool, ...] = field(default=(), repr=False)  # per line: fenced code
 
     def section(self, name: str) -> Section | None:
         wanted = normalise_heading(name)
@@ -94,48 +96,24 @@ def normalise_heading(name: str) -> str:
     return " ".join(name.replace("*", "").replace("_", " ").split()).lower()
 
 
-def code_fence_mask(lines: list[str] | tuple[str, ...]) -> list[bool]:
-    """True for each line inside (or opening/closing) a fenced code block."""
-    mask: list[bool] = []
-    fence: str | None = None
-    for line in lines:
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group(1)
-            mask.append(True)
-        elif fence is not None:
-            stripped = line.strip()
-            if stripped.startswith(fence[0] * len(fence)) and set(stripped) == {fence[0]}:
-                fence = None
-            mask.append(True)
-        else:
-            mask.append(False)
-    return mask
-
-
 def parse_body(body: str, first_line: int) -> Body:
-    """Split the body at its H2 headings (outside code blocks)."""
+    """Split the body at its H2 headings (outside code blocks); an H1 ends a section too."""
     lines = body.split("\n")
-    in_code = code_fence_mask(lines)
-    sections: list[Section] = []
-    name: str | None = None
-    start = 0
-    for index, line in enumerate(lines):
-        match = None if in_code[index] else _H2.match(line)
-        if not match:
-            continue
-        if name is not None:
-            sections.append(Section(name, first_line + start, tuple(lines[start + 1 : index])))
-        name, start = match.group("name").strip(), index
-    if name is not None:
-        sections.append(Section(name, first_line + start, tuple(lines[start + 1 :])))
-    return Body(tuple(sections), first_line, tuple(lines))
+    in_code = code_mask(lines)
+    found: list[Section] = []
+    for heading, stop in sections(lines, in_code):
+        first = heading.line + heading.height
+        content, code = tuple(lines[first:stop]), tuple(in_code[first:stop])
+        found.append(
+            Section(heading.title, first_line + heading.line, content, code, heading.height)
+        )
+    return Body(tuple(found), first_line, tuple(lines), tuple(in_code))
 
 
 def parse_timeline(section: Section) -> list[TimelineEntry]:
     """Top-level list items of the Timeline section; nested items and prose are skipped."""
     entries = []
-    in_code = code_fence_mask(section.content)
+    in_code = _code_lines(section)
     for offset, line in enumerate(section.content):
         item = None if in_code[offset] else _LIST_ITEM.match(line)
         if not item:
@@ -159,44 +137,30 @@ def _timeline_entry(text: str, line: int) -> TimelineEntry:
     return TimelineEntry(line, rest, time, date, text)
 
 
-def split_row(line: str, line_number: int) -> tuple[Cell, ...]:
-    """Cells of a pipe-table row, honouring `\\|` escapes; columns are 1-based."""
-    stripped_left = len(line) - len(line.lstrip())
-    body = line.strip()
-    offset = stripped_left
-    if body.startswith("|"):
-        body, offset = body[1:], offset + 1
-    if body.endswith("|") and not body.endswith("\\|"):
-        body = body[:-1]
-    cells = []
-    for raw in _CELL_SEPARATOR.split(body):
-        column = offset + (len(raw) - len(raw.lstrip())) + 1
-        cells.append(Cell(raw.strip().replace("\\|", "|"), line_number, column))
-        offset += len(raw) + 1
-    return tuple(cells)
+def _code_lines(section: Section) -> Sequence[bool]:
+    """Which content lines are fenced code (from the body when it was parsed whole)."""
+    if len(section.in_code) == len(section.content):
+        return section.in_code
+    return code_mask(section.content)
 
 
 def find_table(section: Section) -> Table | None:
-    """The first pipe table in the section: a header row followed by a separator row."""
+    """The first pipe table in the section, cell by cell, as the site renders it."""
     lines = section.content
-    in_code = code_fence_mask(lines)
-    for offset in range(len(lines) - 1):
-        if in_code[offset] or not _TABLE_ROW.match(lines[offset]):
-            continue
-        separator = split_row(lines[offset + 1], 0)
-        if not separator or not all(
-            _SEPARATOR_CELL.match(c.text.replace(" ", "")) for c in separator
-        ):
-            continue
-        line = section.first_content_line + offset
-        header = split_row(lines[offset], line)
-        rows = []
-        for row_offset in range(offset + 2, len(lines)):
-            if not lines[row_offset].strip() or "|" not in lines[row_offset]:
-                break
-            rows.append(split_row(lines[row_offset], section.first_content_line + row_offset))
-        return Table(line, header, tuple(rows))
-    return None
+    table = next(tables(lines, _code_lines(section)), None)
+    if table is None:
+        return None
+    first = section.first_content_line
+
+    def cells(offset: int) -> tuple[Cell, ...]:
+        return tuple(
+            Cell(span.text.replace("\\|", "|"), first + offset, span.column)
+            for span in split_row(lines[offset], table.border)
+        )
+
+    header = cells(table.start)
+    rows = tuple(cells(offset) for offset in table.row_lines)
+    return Table(first + table.start, header, rows)
 
 
 def has_list_items(section: Section) -> bool:

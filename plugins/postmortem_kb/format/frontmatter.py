@@ -8,12 +8,10 @@ configuration constrains (severity levels, factor categories) are checked there 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
-Status = Literal["draft", "in-review", "published"]
-Visibility = Literal["internal", "public"]
+from postmortem_kb.format.vocabulary import Status, Visibility
 
 REQUIRED_FIELDS: tuple[tuple[str, ...], ...] = (
     ("title",),

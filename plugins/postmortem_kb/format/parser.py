@@ -18,6 +18,7 @@ from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
 from postmortem_kb.format.action_status import DONE, parse_status_cell
 from postmortem_kb.format.body import Cell, Table, find_table, parse_body, parse_timeline
 from postmortem_kb.format.frontmatter import FrontMatter
+from postmortem_kb.format.markdown import normalise_newlines
 from postmortem_kb.format.model import ActionItem, PostMortem
 from postmortem_kb.format.source import read_text, split_front_matter
 from postmortem_kb.format.yaml_source import Location, YamlDocument, load_yaml
@@ -40,8 +41,8 @@ def parse_file(path: Path, display_path: str | None = None) -> ParseResult:
 
 
 def parse_text(text: str, path: Path, display_path: str) -> ParseResult:
-    """Parse decoded text (LF line ends) of the file at `path`."""
-    split = split_front_matter(text)
+    """Parse the decoded text of the file at `path` (any line ends)."""
+    split = split_front_matter(normalise_newlines(text))
     diagnostics: list[Diagnostic] = []
     document = YamlDocument({})
     front_matter_ok = False

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
+from postmortem_kb.format.markdown import scan_fences
+
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ADMONITION = re.compile(r"^\s*(!!!|\?\?\?\+?)\s*\w+(\s+\"[^\"]*\")?\s*$")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -26,9 +27,11 @@ _WHITESPACE = re.compile(r"[ \t]+")
 def markdown_to_text(markdown: str) -> str:
     """Plain text with one line per source line of prose; code blocks keep their content."""
     text = _HTML_COMMENT.sub(" ", markdown)
+    source = text.split("\n")
+    fences = {line for block in scan_fences(source).blocks for line in (block.start, block.end)}
     lines = []
-    for line in text.split("\n"):
-        if _FENCE.match(line) or _TABLE_SEPARATOR.match(line) or _ADMONITION.match(line):
+    for index, line in enumerate(source):
+        if index in fences or _TABLE_SEPARATOR.match(line) or _ADMONITION.match(line):
             continue
         if _REFERENCE_DEFINITION.match(line):
             continue

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
+from postmortem_kb.format.markdown import normalise_newlines
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
         return None, [
             make(path, line, "PM001", f"invalid UTF-8 byte 0x{data[err.start]:02x}", column=column)
         ]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalise_newlines(text)
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [make(path, line, "PM001", "the file contains a NUL byte (is it binary?)")]

@@ -24,10 +24,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.archive import Archive, display_path
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.source import read_text
+from postmortem_kb.format.vocabulary import INTERNAL_FIELDS
 from postmortem_kb.project import Project
 from postmortem_kb.public.deny_list import (
     DenyList,
@@ -84,7 +87,7 @@ def leak_sources(
     for pm in archive.postmortems:
         text = _read(pm.path, pm.source_path)
         files[pm.source_path] = text
-        internal += [block.text for block in find_internal_blocks(_lf(pm.markdown)).blocks]
+        internal += [block.text for block in find_internal_blocks(pm.markdown).blocks]
         if pm.id in shown:
             public.append(_public_text(shown[pm.id]))
             internal.append(_internal_fields(pm, shown[pm.id]))
@@ -200,11 +203,21 @@ def _internal_fields(pm: PostMortem, shown: PostMortem) -> str:
     """What the public page of `pm` leaves out besides internal blocks: the internal fields,
     related ids that are not public, and the action items' owners and tickets."""
     meta = pm.meta
-    roles = [value for value in meta.roles.model_dump().values() if value]
-    parts = [*meta.authors, *roles, meta.channel or "", *meta.runbooks]
+    parts = [text for name in INTERNAL_FIELDS for text in _strings(getattr(meta, name))]
     parts += [other for other in meta.related if other not in shown.meta.related]
     parts += [item for a in pm.action_items for item in (a.owner, a.ticket)]
     return "\n".join(part for part in parts if part)
+
+
+def _strings(value: object) -> list[str]:
+    """The text values of a front matter value: a string, a list, or a model's fields."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, BaseModel):
+        value = list(value.model_dump().values())
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def _named(pm: PostMortem) -> set[str]:
@@ -242,7 +255,3 @@ def _read(path: Path, shown: str) -> str:
 
 def _normalised(text: str) -> str:
     return " ".join(text.split()).casefold()
-
-
-def _lf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")

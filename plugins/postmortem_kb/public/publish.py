@@ -31,14 +31,14 @@ from urllib.parse import unquote, urlsplit
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.archive import Archive
 from postmortem_kb.format.body import parse_body, parse_timeline
-from postmortem_kb.format.frontmatter import Roles
+from postmortem_kb.format.frontmatter import FrontMatter
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.plaintext import markdown_to_text
+from postmortem_kb.format.vocabulary import INTERNAL_FIELDS
 from postmortem_kb.format.yaml_source import YamlDocument
 from postmortem_kb.public.redaction import redact_for_public
 
 PUBLIC_SUMMARY = "Public summary"
-INTERNAL_FIELDS = ("authors", "roles", "channel", "runbooks")
 """Front matter fields the public site never shows, whatever the post-mortem's visibility."""
 PUBLIC_META = ("title",)
 """The front matter keys a public post-mortem page keeps in MkDocs' `page.meta`, which
@@ -62,18 +62,15 @@ def public_postmortem(pm: PostMortem, public_ids: Collection[str]) -> PostMortem
     """A copy of `pm` without its internal content: the body redacted (links kept: the page
     is checked against the site's pages when it renders), the `INTERNAL_FIELDS` emptied,
     `related` limited to `public_ids`, and no owner or ticket on the action items."""
-    markdown = redact_for_public(_lf(pm.markdown), lambda target: True)
+    markdown = redact_for_public(pm.markdown, lambda target: True)
     body = parse_body(markdown, pm.body.line)
     timeline = body.section("Timeline")
-    meta = pm.meta.model_copy(
-        update={
-            "authors": [],
-            "roles": Roles(),
-            "channel": None,
-            "runbooks": [],
-            "related": [other for other in pm.meta.related if other in public_ids],
-        }
-    )
+    emptied = {
+        name: FrontMatter.model_fields[name].get_default(call_default_factory=True)
+        for name in INTERNAL_FIELDS
+    }
+    related = [other for other in pm.meta.related if other in public_ids]
+    meta = pm.meta.model_copy(update={**emptied, "related": related})
     return dataclasses.replace(
         pm,
         meta=meta,
@@ -88,7 +85,7 @@ def public_postmortem(pm: PostMortem, public_ids: Collection[str]) -> PostMortem
 def public_page_markdown(markdown: str, is_public_link: Callable[[str], bool]) -> str:
     """A public post-mortem page's Markdown: redacted, links the public site cannot follow
     made plain text, and without the `## Public summary` section (shown as the lead)."""
-    redacted = redact_for_public(_lf(markdown), is_public_link)
+    redacted = redact_for_public(markdown, is_public_link)
     return without_section(redacted, PUBLIC_SUMMARY)
 
 
@@ -109,13 +106,14 @@ def public_lead(pm: PostMortem) -> tuple[str, ...]:
 
 
 def without_section(markdown: str, name: str) -> str:
-    """`markdown` without the H2 section `name` (heading and content up to the next H2)."""
+    """`markdown` without the H2 section `name` (heading and content up to the next H1/H2)."""
     section = parse_body(markdown, 1).section(name)
     if section is None:
         return markdown
     lines = markdown.split("\n")
     start = section.line - 1
-    return "\n".join(lines[:start] + lines[start + 1 + len(section.content) :])
+    end = start + section.height + len(section.content)
+    return "\n".join(lines[:start] + lines[end:])
 
 
 def _paragraphs(lines: Iterable[str]) -> list[str]:
@@ -130,10 +128,6 @@ def _paragraphs(lines: Iterable[str]) -> list[str]:
                 paragraphs.append(text)
             current = []
     return paragraphs
-
-
-def _lf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # --- links -------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ Two syntaxes mark internal content (FORMAT.md, "Internal-only content"):
   (spacing and case inside the comment do not matter).
 
 Markers are recognised at any indentation (inside list items or other admonitions too) but
-never inside a closed fenced code block. The scanner fails closed: an unclosed
+never inside a closed fenced code block. Fences, headings and table cells are found by
+`format.markdown`, as the validator and the site find them. The scanner fails closed: an unclosed
 ``<!-- internal -->`` runs to the end of the body, and an unclosed code fence does not hide
 the markers after it; both are reported as problems for the validator.
 """
@@ -25,6 +26,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from postmortem_kb.format.body import normalise_heading
+from postmortem_kb.format.markdown import scan_fences, sections, split_row, tables
+from postmortem_kb.format.vocabulary import INTERNAL_ACTION_COLUMNS
 
 INTERNAL_TITLE = "Internal only"
 
@@ -39,11 +44,9 @@ _ADMONITION_REST_RE = re.compile(
 _OPEN_RE = re.compile(r"^(?P<indent>[ \t]*)<!--\s*internal\s*-->[ \t]*$", re.IGNORECASE)
 _CLOSE_RE = re.compile(r"^[ \t]*<!--\s*/\s*internal\s*-->[ \t]*$", re.IGNORECASE)
 _ANY_MARKER_RE = re.compile(r"<!--\s*/?\s*internal\s*-->", re.IGNORECASE)
-_FENCE_OPEN_RE = re.compile(r"^[ \t]*(?P<fence>`{3,}(?=[^`]*$)|~{3,})")
 _CODE_SPAN_RE = re.compile(r"(`+).*?(?<!`)\1(?!`)")
-_HEADING_RE = re.compile(r"^ {0,3}(?P<level>#{1,6})(?:[ \t]+(?P<title>.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SEPARATOR_CELL_RE = re.compile(r"^[ \t]*:?-+:?[ \t]*$")
-_HIDDEN_COLUMNS = frozenset({"owner", "owners", "ticket", "tickets"})
+_HIDDEN = frozenset(name.casefold() for name in INTERNAL_ACTION_COLUMNS)
+ACTION_ITEMS = "Action items"
 _REF_DEF_RE = re.compile(
     r"^ {0,3}\[(?P<label>[^\]^][^\]]*)\]:[ \t]*(?P<dest><[^>]*>|\S+)(?:[ \t].*)?$"
 )
@@ -174,33 +177,12 @@ def _dedent(line: str, columns: int) -> str:
 def _fenced_lines(lines: list[str]) -> tuple[list[bool], list[MarkerProblem]]:
     """Which lines belong to a closed fenced code block (fence lines included).
 
-    An unclosed fence is not treated as code (Python-Markdown does not render it as code
-    either), so markers after it still count; it is reported.
+    An unclosed fence is not code (Python-Markdown does not render it as code either), so
+    markers after it still count; it is reported.
     """
-    fenced = [False] * len(lines)
-    problems: list[MarkerProblem] = []
-    i = 0
-    while i < len(lines):
-        match = _FENCE_OPEN_RE.match(lines[i])
-        if not match:
-            i += 1
-            continue
-        close = _fence_close(lines, i, match["fence"])
-        if close is None:
-            problems.append(MarkerProblem(i + 1, "unclosed code fence"))
-            i += 1
-            continue
-        fenced[i : close + 1] = [True] * (close + 1 - i)
-        i = close + 1
-    return fenced, problems
-
-
-def _fence_close(lines: list[str], start: int, fence: str) -> int | None:
-    closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
-    for j in range(start + 1, len(lines)):
-        if closing.match(lines[j]):
-            return j
-    return None
+    scan = scan_fences(lines)
+    problems = [MarkerProblem(line + 1, "unclosed code fence") for line in scan.unclosed]
+    return scan.mask(len(lines)), problems
 
 
 # --- finding blocks ------------------------------------------------------------------
@@ -297,93 +279,39 @@ def _strip_action_item_columns(lines: list[str]) -> list[str]:
     section = _action_items_section(lines, fenced)
     if section is None:
         return lines
-    out = lines[: section[0]]
-    i = section[0]
-    while i < section[1]:
-        table_end = _table_end(lines, fenced, i, section[1])
-        if table_end is None:
-            out.append(lines[i])
-            i += 1
-        else:
-            out.extend(_without_hidden_columns(lines[i:table_end]))
-            i = table_end
-    return out + lines[section[1] :]
+    start, stop = section
+    out = lines[:start]
+    index = start
+    for table in tables(lines[start:stop], fenced[start:stop]):
+        out += lines[index : start + table.start]
+        out += _without_hidden_columns(lines[start + table.start : start + table.end], table.border)
+        index = start + table.end
+    return out + lines[index:]
 
 
 def _action_items_section(lines: list[str], fenced: list[bool]) -> tuple[int, int] | None:
     """Line range (start, stop) after the ``## Action items`` heading, up to the next H1/H2."""
-    start: int | None = None
-    for i, line in enumerate(lines):
-        heading = None if fenced[i] else _HEADING_RE.match(line)
-        if heading is None or len(heading["level"]) > 2:
-            continue
-        if start is not None:
-            return start, i
-        title = (heading["title"] or "").strip()
-        if len(heading["level"]) == 2 and title.casefold() == "action items":
-            start = i + 1
-    return None if start is None else (start, len(lines))
+    for heading, stop in sections(lines, fenced):
+        if normalise_heading(heading.title) == normalise_heading(ACTION_ITEMS):
+            return heading.line + heading.height, stop
+    return None
 
 
-def _table_end(lines: list[str], fenced: list[bool], start: int, stop: int) -> int | None:
-    """End (exclusive) of the table whose header is ``lines[start]``, or None if none is."""
-    if start + 1 >= stop or fenced[start] or fenced[start + 1]:
-        return None
-    if "|" not in lines[start]:
-        return None
-    header = _cells(lines[start])
-    separator = _cells(lines[start + 1])
-    if len(header) != len(separator) or not all(map(_SEPARATOR_CELL_RE.match, separator)):
-        return None
-    end = start + 2
-    while end < stop and not fenced[end] and not _is_blank(lines[end]):
-        end += 1
-    return end
-
-
-def _without_hidden_columns(table: list[str]) -> list[str]:
-    header = _cells(table[0])
-    keep = [i for i, cell in enumerate(header) if _column_name(cell) not in _HIDDEN_COLUMNS]
+def _without_hidden_columns(table: list[str], border: bool) -> list[str]:
+    header = split_row(table[0], border)
+    keep = [i for i, cell in enumerate(header) if _column_name(cell.text) not in _HIDDEN]
     if not keep:
         return []
     rows = []
     for line in table:
-        cells = _cells(line)
-        kept = [cells[i].strip() for i in keep if i < len(cells)]
+        cells = split_row(line, border)
+        kept = [cells[i].text for i in keep if i < len(cells)]
         rows.append(_leading(line) + "| " + " | ".join(kept) + " |")
     return rows
 
 
 def _column_name(cell: str) -> str:
     return cell.strip().strip("*_`").strip().casefold()
-
-
-def _cells(line: str) -> list[str]:
-    """Cells of a table row, splitting on pipes that are neither escaped nor in code spans."""
-    row = line.strip()
-    cuts = [-1, *_pipe_positions(row), len(row)]
-    cells = [row[a + 1 : b] for a, b in zip(cuts, cuts[1:], strict=False)]
-    if row.startswith("|"):
-        cells = cells[1:]
-    if len(cuts) > 2 and cuts[-2] == len(row) - 1:
-        cells = cells[:-1]
-    return cells
-
-
-def _pipe_positions(row: str) -> list[int]:
-    positions = []
-    i = 0
-    while i < len(row):
-        char = row[i]
-        if char == "\\":
-            i += 2
-        elif char == "`":
-            i = _code_span_end(row, i)
-        else:
-            if char == "|":
-                positions.append(i)
-            i += 1
-    return positions
 
 
 def _code_span_end(text: str, start: int) -> int:

@@ -15,7 +15,8 @@ from functools import lru_cache
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
-from postmortem_kb.format.body import code_fence_mask, normalise_heading
+from postmortem_kb.format.body import normalise_heading
+from postmortem_kb.format.markdown import code_mask
 from postmortem_kb.format.model import PostMortem
 
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -42,7 +43,7 @@ def find_blame(text: str, config: KBConfig) -> Iterator[tuple[int, str, str]]:
 
 def blame_diagnostics(pm: PostMortem, config: KBConfig) -> Iterator[Diagnostic]:
     yield from _front_matter_blame(pm, config)
-    in_code = code_fence_mask(pm.body.lines)
+    in_code = pm.body.in_code or code_mask(pm.body.lines)
     prose = [("" if in_code[i] else line) for i, line in enumerate(pm.body.lines)]
     starts = list(itertools.accumulate((len(line) + 1 for line in prose), initial=0))
     for offset, phrase, hint in find_blame("\n".join(prose), config):
@@ -89,7 +90,7 @@ def _people_as_causes(pm: PostMortem) -> Iterator[Diagnostic]:
     for section in pm.body.sections:
         if normalise_heading(section.name) not in _CAUSE_SECTIONS:
             continue
-        in_code = code_fence_mask(section.content)
+        in_code = section.in_code or code_mask(section.content)
         for offset, line in enumerate(section.content):
             if in_code[offset]:
                 continue

@@ -61,7 +61,7 @@ def check_public_text(pm: PostMortem, config: KBConfig, today: dt.date) -> Itera
 def check_internal_markers(
     pm: PostMortem, config: KBConfig, today: dt.date
 ) -> Iterator[Diagnostic]:
-    for block in find_internal_blocks(_lf(pm.markdown)).blocks:
+    for block in find_internal_blocks(pm.markdown).blocks:
         if not block.closed:
             yield make(
                 pm.source_path,
@@ -108,7 +108,7 @@ def _published_values(pm: PostMortem) -> Iterator[tuple[tuple[str | int, ...], i
 def _published_body(pm: PostMortem) -> str:
     """The body with what the public page never shows blanked out, line for line (internal
     blocks, and the Owner and Ticket cells of the action items), so positions still match."""
-    markdown = _lf(pm.markdown)
+    markdown = pm.markdown
     lines = markdown.split("\n")
     for block in find_internal_blocks(markdown).blocks:
         for index in range(block.start - 1, min(block.end, len(lines))):
@@ -127,7 +127,3 @@ def _published_body(pm: PostMortem) -> str:
                     lines[index] = line[:start] + " " * width + line[start + width :]
     return "\n".join(lines)
 
-
-def _lf(text: str) -> str:
-    """Files are read with LF line ends (`source.decode`); text parsed directly may not be."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from postmortem_kb.format.vocabulary import STATUS_LABELS
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.site.severity import badge
@@ -29,7 +30,6 @@ SKIPPED_CLASSES = frozenset({UNINDEXED_CLASS, "headerlink"})
 """Elements whose text stays out of the index: generated lists of incidents inside indexed
 pages (`unindexed`), and the permalink sign after every heading."""
 
-STATUS_LABELS = {"draft": "Draft", "in-review": "In review", "published": "Published"}
 
 
 # --- markup ----------------------------------------------------------------------------------
