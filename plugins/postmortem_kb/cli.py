@@ -20,9 +20,15 @@ from postmortem_kb.format.archive import display_path, find_postmortem_files
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_file
 from postmortem_kb.format.schema import schema_json
+from postmortem_kb.learning.digest import digest_html, digest_json, digest_markdown, monthly_digest
+from postmortem_kb.learning.export import export_csv, export_data, export_json
+from postmortem_kb.learning.ledger import build_ledger, rates, review_order
+from postmortem_kb.learning.periods import as_of_or_today, month_of
+from postmortem_kb.learning.reports import actions_csv, actions_json, actions_table, rates_lines
 from postmortem_kb.project import Project, load_project
 from postmortem_kb.public.leak_check import check_site, leak_sources
 from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.rules.checks import ACTION_STATUSES
 from postmortem_kb.scaffold.new_postmortem import new_postmortem
 from postmortem_kb.search.archive.index import Hit, IndexLockedError, QueryError, SearchIndex
 from postmortem_kb.search.archive.refresh import CACHE_DIR, refresh
@@ -87,6 +93,13 @@ def check(paths: tuple[Path, ...], config_file: Path, output_format: str, strict
 )
 @click.option("--services", default="", help="Comma-separated services.")
 @click.option("--tags", default="", help="Comma-separated failure modes.")
+@click.option(
+    "--related",
+    "related_ids",
+    multiple=True,
+    help="The id of a related post-mortem (repeatable): listed in `related`, its open "
+    "action items copied into the draft's notes.",
+)
 @config_option
 def new(
     title: str,
@@ -94,6 +107,7 @@ def new(
     date_: dt.datetime | None,
     services: str,
     tags: str,
+    related_ids: tuple[str, ...],
     config_file: Path,
 ) -> None:
     """Write a new draft post-mortem from the template."""
@@ -104,6 +118,13 @@ def new(
             param_hint="--severity",
         )
     date = date_.date() if date_ else dt.datetime.now(dt.UTC).date()
+    by_id = load_project_archive(project).by_id() if related_ids else {}
+    unknown = [i for i in related_ids if i not in by_id]
+    if unknown:
+        raise click.BadParameter(
+            f"no post-mortem with id {', '.join(unknown)} in {project.postmortems_dir}",
+            param_hint="--related",
+        )
     name, text = new_postmortem(
         title,
         severity=severity,
@@ -111,6 +132,7 @@ def new(
         services=_split(services),
         tags=_split(tags),
         config=project.config,
+        related=[by_id[i] for i in related_ids],
     )
     target = project.postmortems_dir / name
     if target.exists():
@@ -261,3 +283,126 @@ def leaks(site_dir: Path, config_file: Path) -> None:
         click.echo(line)
     click.echo(report.summary(), err=True)
     sys.exit(0 if report.ok else 1)
+
+
+def _as_of(value: dt.datetime | None) -> dt.date:
+    return as_of_or_today(value.date() if value else None)
+
+
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The date overdue and on-time are judged on (YYYY-MM-DD); default today (UTC).",
+)
+
+
+@main.command()
+@config_option
+@click.option("--owner", default=None, help="Only this owner's items (@handle).")
+@click.option("--service", default=None, help="Only items of incidents of this service.")
+@click.option(
+    "--status",
+    "statuses",
+    default=None,
+    help=f"Comma-separated statuses: {', '.join(ACTION_STATUSES)}.",
+)
+@click.option("--overdue", is_flag=True, help="Only open items past their due date.")
+@as_of_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+def actions(
+    config_file: Path,
+    owner: str | None,
+    service: str | None,
+    statuses: str | None,
+    overdue: bool,
+    as_of: dt.datetime | None,
+    output_format: str,
+) -> None:
+    """The action-item ledger: every action item of every post-mortem, overdue first, with
+    the completion and on-time rates of the items shown (owner and service filters apply)."""
+    project = _project(config_file)
+    wanted = _split(statuses) if statuses is not None else None
+    unknown = [s for s in wanted or [] if s not in ACTION_STATUSES]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)}: not one of {', '.join(ACTION_STATUSES)}", param_hint="--status"
+        )
+    day = _as_of(as_of)
+    ledger = build_ledger(load_project_archive(project).postmortems)
+    shown = ledger.select(
+        owner=owner, service=service, statuses=wanted, overdue_as_of=day if overdue else None
+    )
+    if output_format == "json":
+        click.echo(actions_json(shown, day), nl=False)
+        return
+    if output_format == "csv":
+        click.echo(actions_csv(shown, day), nl=False)
+        return
+    if shown:
+        click.echo(actions_table(review_order(shown, day), day))
+    else:
+        click.echo("No action items match.", err=True)
+    scope = ledger.select(owner=owner, service=service)
+    for line in rates_lines(rates(scope, day, project.config.action_completion_threshold), day):
+        click.echo(line, err=True)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--month",
+    default=None,
+    help="The month, YYYY-MM; default the previous month (UTC).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["md", "html", "json"]),
+    default="md",
+    show_default=True,
+)
+@as_of_option
+def digest(
+    config_file: Path, month: str | None, output_format: str, as_of: dt.datetime | None
+) -> None:
+    """The monthly digest: each post-mortem of the month in a few paragraphs, with its
+    contributing factors and action items."""
+    project = _project(config_file)
+    day = _as_of(as_of)
+    month = month or month_of(day.replace(day=1) - dt.timedelta(days=1))
+    try:
+        result = monthly_digest(load_project_archive(project).postmortems, month)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--month") from err
+    if output_format == "json":
+        click.echo(json.dumps(digest_json(result, day), indent=2, ensure_ascii=False))
+    elif output_format == "html":
+        click.echo(digest_html(result), nl=False)
+    else:
+        click.echo(digest_markdown(result), nl=False)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+)
+@as_of_option
+def export(config_file: Path, output_format: str, as_of: dt.datetime | None) -> None:
+    """Every incident with its durations, factors and action items, and the summary rates
+    (JSON: schema/incidents.schema.json; CSV: one row per incident)."""
+    project = _project(config_file)
+    data = export_data(load_project_archive(project).postmortems, _as_of(as_of))
+    click.echo(export_csv(data) if output_format == "csv" else export_json(data), nl=False)

@@ -8,6 +8,8 @@ import re
 from collections.abc import Sequence
 
 from postmortem_kb.config import KBConfig
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.learning.ledger import entries_of
 
 
 def slugify(title: str, max_words: int = 6) -> str:
@@ -27,8 +29,11 @@ def new_postmortem(
     services: Sequence[str] = (),
     tags: Sequence[str] = (),
     config: KBConfig,
+    related: Sequence[PostMortem] = (),
 ) -> tuple[str, str]:
-    """The file name and text of a draft post-mortem, every section present."""
+    """The file name and text of a draft post-mortem, every section present. `related`
+    post-mortems go into `related`, and their open action items into the notes under the
+    new action-item table, to review before the meeting."""
     incident_id = f"{date.isoformat()}-{slugify(title)}"
     sections = []
     prompts = {
@@ -43,6 +48,7 @@ def new_postmortem(
             "| Action | Category | Owner | Due | Ticket | Status |\n"
             "|---|---|---|---|---|---|\n"
             f"| Describe the change | Prevention | @owner | {date + dt.timedelta(days=30)} | TICKET-1 | open |"
+            + related_notes(related)
         ),
         "Lessons learned": "What the organisation learned, beyond this incident.",
     }
@@ -70,8 +76,23 @@ roles:
   incident_commander:
 contributing_factors: []
 runbooks: []
-related: []
+related: {_yaml_list([pm.id for pm in related])}
 channel: "#inc-{incident_id}"
 ---
 """
     return f"{incident_id}.md", front_matter + "\n" + "\n".join(sections)
+
+
+def related_notes(related: Sequence[PostMortem]) -> str:
+    """Notes listing the open action items of the related incidents ("" when none)."""
+    notes = ""
+    for pm in related:
+        items = [entry for entry in entries_of(pm) if entry.is_open]
+        if not items:
+            continue
+        notes += f"\n\nOpen action items of the related incident {pm.id} (review them: carry over "
+        notes += "what still applies, and update their status there):\n"
+        for item in items:
+            due = item.due.isoformat() if item.due else "no due date"
+            notes += f"\n- {item.action} ({item.category}, {item.owner}, due {due}, {item.ticket})"
+    return notes
