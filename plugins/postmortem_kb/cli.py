@@ -27,8 +27,13 @@ from postmortem_kb.learning.periods import as_of_or_today, month_of
 from postmortem_kb.learning.reports import actions_csv, actions_json, actions_table, rates_lines
 from postmortem_kb.project import Project, load_project
 from postmortem_kb.public.leak_check import check_site, leak_sources
+from postmortem_kb.public.publish import is_public
+from postmortem_kb.review.changes import ChangesError, changed_postmortems
+from postmortem_kb.review.markdown import review_markdown
+from postmortem_kb.review.report import review_files
 from postmortem_kb.rules.archive import load_project_archive
 from postmortem_kb.rules.checks import ACTION_STATUSES
+from postmortem_kb.scaffold.init import CI_CHOICES, InitError, init_kb
 from postmortem_kb.scaffold.new_postmortem import new_postmortem
 from postmortem_kb.search.archive.index import Hit, IndexLockedError, QueryError, SearchIndex
 from postmortem_kb.search.archive.refresh import CACHE_DIR, refresh
@@ -64,17 +69,18 @@ def main() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "github", "json"]),
+    type=click.Choice(["text", "github", "json", "gitlab"]),
     default="text",
     show_default=True,
-    help="text for terminals, github for Actions annotations, json for tools.",
+    help="text for terminals, github for Actions annotations, json for tools, gitlab for "
+    "a GitLab code quality report.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 def check(paths: tuple[Path, ...], config_file: Path, output_format: str, strict: bool) -> None:
     """Check post-mortems (default: the whole post-mortems folder) and report every problem."""
     project = _project(config_file)
     archive = load_project_archive(project, paths)
-    if archive.diagnostics or output_format == "json":
+    if archive.diagnostics or output_format in ("json", "gitlab"):
         click.echo(format_diagnostics(archive.diagnostics, output_format))
     if output_format == "text":
         click.echo(summary_line(archive.diagnostics, archive.files_checked), err=True)
@@ -254,18 +260,34 @@ PUBLIC_CONFIG = "mkdocs.public.yml"  # next to mkdocs.yml: INHERIT, `public: tru
     default=None,
     help="Build into this folder instead of the configuration's site_dir.",
 )
+@click.option(
+    "--skip-if-empty",
+    is_flag=True,
+    help="With --public: exit 0 without building when no post-mortem is public and published.",
+)
 @click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on warnings.")
-def build(config_file: Path, public: bool, site_dir: Path | None, strict: bool) -> None:
+def build(
+    config_file: Path, public: bool, site_dir: Path | None, strict: bool, skip_if_empty: bool
+) -> None:
     """Build the internal site, or with --public the public one: only public, published
     post-mortems, redacted, and the build fails if any output file looks internal."""
     target = config_file.parent / PUBLIC_CONFIG if public else config_file
     if not target.is_file():
         raise click.ClickException(f"{target} does not exist")
+    if public and skip_if_empty and not _has_public(config_file):
+        click.echo(
+            "No post-mortem is public and published: the public site is not built.", err=True
+        )
+        return
     command = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(target)]
     command += ["--strict"] if strict else []
     command += ["--site-dir", str(site_dir)] if site_dir else []
     env = {"NO_MKDOCS_2_WARNING": "1", **os.environ}  # as the Makefile: no theme banner
     sys.exit(subprocess.run(command, check=False, env=env).returncode)
+
+
+def _has_public(config_file: Path) -> bool:
+    return any(is_public(pm) for pm in load_project_archive(_project(config_file)).postmortems)
 
 
 @main.command()
@@ -406,3 +428,60 @@ def export(config_file: Path, output_format: str, as_of: dt.datetime | None) -> 
     project = _project(config_file)
     data = export_data(load_project_archive(project).postmortems, _as_of(as_of))
     click.echo(export_csv(data) if output_format == "csv" else export_json(data), nl=False)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@config_option
+@click.option(
+    "--base",
+    default=None,
+    help="Review the post-mortems HEAD adds or changes since this git ref (the pull "
+    "request's base), instead of or besides FILES.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown"]),
+    default="markdown",
+    show_default=True,
+    help="markdown: for a pull request's job summary, or to read.",
+)
+@click.option("-k", "--count", default=5, show_default=True, help="Similar incidents per file.")
+def review(
+    files: tuple[Path, ...], config_file: Path, base: str | None, output_format: str, count: int
+) -> None:
+    """For each post-mortem of FILES: its diagnostics, the past incidents most like it (with
+    the reasons) and the open action items of the incidents it relates to. Exit 0: the
+    review informs, `pmkb check` decides."""
+    project = _project(config_file)
+    chosen = [path.resolve() for path in files]
+    if base is not None:
+        try:
+            chosen += changed_postmortems(project.root, project.postmortems_dir, base)
+        except ChangesError as err:
+            raise click.ClickException(str(err)) from err
+    reviews = review_files(project, list(dict.fromkeys(chosen)), count=count)
+    click.echo(review_markdown(reviews), nl=False)
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--ci",
+    type=click.Choice(CI_CHOICES),
+    default="github",
+    show_default=True,
+    help="The CI files to write: GitHub Actions workflows, .gitlab-ci.yml, or none.",
+)
+def init(directory: Path, ci: str) -> None:
+    """Write a new knowledge base into DIRECTORY: mkdocs.yml, kb/ (home, writing guide,
+    runbook template), postmortems/ with an example, CI files, pre-commit config, README.
+    Never overwrites a file."""
+    try:
+        written = init_kb(directory, ci)
+    except InitError as err:
+        raise click.ClickException(f"{directory}: {err}") from err
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"Next: cd {directory} && pmkb check && mkdocs serve", err=True)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from postmortem_kb.diagnostics.code_quality import format_code_quality
 from postmortem_kb.diagnostics.codes import CODES
 
 
@@ -103,11 +104,14 @@ def format_github(diagnostic: Diagnostic) -> str:
 
 
 def format_diagnostics(diagnostics: Sequence[Diagnostic], output_format: str = "text") -> str:
-    """Render diagnostics as `text` (path:line:col: level code message), `github` or `json`."""
+    """Render diagnostics as `text` (path:line:col: level code message), `github`, `json`
+    or `gitlab` (a code quality report)."""
     if output_format == "json":
         return json.dumps([asdict(d) for d in diagnostics], indent=2, ensure_ascii=False)
     if output_format == "github":
         return "\n".join(format_github(d) for d in diagnostics)
+    if output_format == "gitlab":
+        return format_code_quality(diagnostics)
     if output_format == "text":
         return "\n".join(str(d) for d in diagnostics)
     raise ValueError(f"unknown output format {output_format!r}")
