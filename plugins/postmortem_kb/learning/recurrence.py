@@ -4,8 +4,9 @@ Factors are grouped across post-mortems:
 
 1. by `key` (front matter `contributing_factors[].key`): the same key is the same factor;
 2. a factor without a key joins the group, in its category, holding the most similar
-   description, when that similarity is at least `SIMILARITY_THRESHOLD`; otherwise it starts a
-   group of its own. Similarity is the cosine of the two descriptions' term sets, terms as
+   description (a keyed group's descriptions count from the start, an unkeyed group's from
+   its first occurrence), when that similarity is at least `SIMILARITY_THRESHOLD`; otherwise
+   it starts a group of its own. Similarity is the cosine of the two descriptions' term sets, terms as
    `similarity.vectors.tokenize` makes them (lowercase, stop words out, plurals reduced):
    ``|A & B| / sqrt(|A| * |B|)``. At 0.5, "No alert on connection pool saturation" and
    "No alert on pool saturation" match (3 shared terms of 4 and 3: 0.87); "Load tests do
@@ -13,7 +14,8 @@ Factors are grouped across post-mortems:
    In the example knowledge base, the most similar two *different* factors score 0.27. On a
    tie, a keyed group wins over one without a key, then the group seen first.
 
-Factors are visited oldest first (date, id, position), so the grouping is deterministic.
+Factors without a key are visited oldest first (date, id, position), so the grouping is
+deterministic; groups are listed in order of their first occurrence.
 
 - a **recurring** factor is a group seen in 2 or more incidents;
 - an **alert**: a factor seen in `ALERT_COUNT` (3) or more incidents within `ALERT_MONTHS` (6)
@@ -78,6 +80,15 @@ class FactorGroup:
     @property
     def is_recurring(self) -> bool:
         return len(self.incidents) >= 2
+
+    def first_per_incident(self) -> tuple[FactorOccurrence, ...]:
+        """Each incident's first occurrence (an incident may list a factor twice), oldest first."""
+        return tuple(_first_per_incident(self.occurrences))
+
+    @property
+    def last_seen(self) -> dt.date | None:
+        """The latest date the factor was seen; None when no occurrence has a date."""
+        return max((o.date for o in self.occurrences if o.date), default=None)
 
     def densest_window(self, months: int = ALERT_MONTHS) -> tuple[FactorOccurrence, ...]:
         """The most incidents (one occurrence each) within `months` calendar months; the
@@ -162,7 +173,11 @@ def occurrences(postmortems: Iterable[PostMortem]) -> list[FactorOccurrence]:
         for pm in postmortems
         for index, factor in enumerate(pm.meta.contributing_factors)
     ]
-    return sorted(found, key=lambda o: (o.date or dt.date.min, o.incident, o.index))
+    return sorted(found, key=_order)
+
+
+def _order(occurrence: FactorOccurrence) -> tuple[dt.date, str, int]:
+    return (occurrence.date or dt.date.min, occurrence.incident, occurrence.index)
 
 
 @dataclass
@@ -232,17 +247,22 @@ def group_factors(
     postmortems: Iterable[PostMortem], threshold: float = SIMILARITY_THRESHOLD
 ) -> list[FactorGroup]:
     """The factor groups (see the module docstring), in order of first occurrence."""
+    found = occurrences(postmortems)
     members: dict[str, list[FactorOccurrence]] = {}
     matcher = FactorMatcher(threshold)
-    for occurrence in occurrences(postmortems):
+    for occurrence in found:  # keyed factors first, so an earlier unkeyed one can join them
+        if occurrence.key:
+            matcher.add(occurrence, occurrence.key, keyed=True)
+    for occurrence in found:
         if occurrence.key:
             group = occurrence.key
         else:
             match = matcher.match(occurrence.description, occurrence.category)
             group = match or "~" + normalise_factor(occurrence.description)
+            matcher.add(occurrence, group, keyed=False)
         members.setdefault(group, []).append(occurrence)
-        matcher.add(occurrence, group, keyed=bool(occurrence.key))
-    return [_group(group_id, found) for group_id, found in members.items()]
+    groups = [_group(group_id, items) for group_id, items in members.items()]
+    return sorted(groups, key=lambda g: _order(g.occurrences[0]))
 
 
 def _group(group_id: str, found: Sequence[FactorOccurrence]) -> FactorGroup:
