@@ -20,6 +20,9 @@ from postmortem_kb.format.archive import display_path, find_postmortem_files
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_file
 from postmortem_kb.format.schema import schema_json
+from postmortem_kb.importers.batch import batch_summary, import_sources
+from postmortem_kb.importers.section_map import MapError, load_section_map
+from postmortem_kb.importers.source_doc import find_sources
 from postmortem_kb.learning.digest import digest_html, digest_json, digest_markdown, monthly_digest
 from postmortem_kb.learning.export import export_csv, export_data, export_json
 from postmortem_kb.learning.ledger import build_ledger, rates, review_order
@@ -485,3 +488,56 @@ def init(directory: Path, ci: str) -> None:
     for path in written:
         click.echo(str(path))
     click.echo(f"Next: cd {directory} && pmkb check && mkdocs serve", err=True)
+
+
+PROGRESS_FROM = 10  # files; fewer import too fast to need a progress bar
+
+
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the drafts [default: the knowledge base's post-mortems folder].",
+)
+@click.option("--dry-run", is_flag=True, help="Print each file's report; write nothing.")
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML of heading synonyms by section (the shape of importers/synonyms.yaml); "
+    "its headings win over the built-in ones.",
+)
+@config_option
+def import_(
+    sources: tuple[Path, ...],
+    out_dir: Path | None,
+    dry_run: bool,
+    map_file: Path | None,
+    config_file: Path,
+) -> None:
+    """Turn post-mortems in other shapes (Markdown, .html.md.erb, files without extension;
+    folders are searched) into drafts of the format, never overwriting a file."""
+    project = _project(config_file)
+    try:
+        section_map = load_section_map(project.config, map_file)
+    except MapError as err:
+        raise click.ClickException(str(err)) from err
+    files = find_sources(sources)
+    outcomes = import_sources(
+        files, out_dir or project.postmortems_dir, section_map, project.config, dry_run=dry_run
+    )
+    if sys.stderr.isatty() and len(files) >= PROGRESS_FROM:
+        with click.progressbar(
+            outcomes, length=len(files), label="Importing", file=sys.stderr
+        ) as bar:
+            done = list(bar)
+    else:
+        done = list(outcomes)
+    for outcome in done:
+        click.echo(outcome.report() if dry_run else outcome.line())
+    click.echo(batch_summary(done, dry_run=dry_run), err=True)
+    sys.exit(1 if any(outcome.failed for outcome in done) else 0)

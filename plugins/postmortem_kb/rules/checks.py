@@ -25,6 +25,9 @@ TAG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HANDLE_PATTERN = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ACTION_STATUSES = ("open", "done", "not-doing")
 ACTION_COLUMNS = ("Action", "Category", "Owner", "Due", "Ticket")
+# A value still to be filled in (what `pmkb import` writes for Owner, Due...): a warning in a
+# draft, an error once the post-mortem is in review.
+PLACEHOLDER = "TODO"
 
 Check = Callable[[PostMortem, KBConfig, dt.date], Iterator[Diagnostic]]
 
@@ -318,6 +321,16 @@ def _check_action_row(
     pm: PostMortem, config: KBConfig, table: Table, row: tuple[Cell, ...], today: dt.date
 ) -> Iterator[Diagnostic]:
     def problem(cell: Cell, code: str, message: str) -> Diagnostic:
+        if cell.text == PLACEHOLDER:
+            message = f"{message} (a placeholder to fill in)"
+            return make(
+                pm.source_path,
+                cell.line,
+                code,
+                message,
+                column=cell.column,
+                level=_completeness_level(pm),
+            )
         return make(pm.source_path, cell.line, code, message, column=cell.column)
 
     if (cell := table.cell(row, "Category")) and cell.text not in config.action_categories:
@@ -330,7 +343,7 @@ def _check_action_row(
         yield problem(cell, "PM404", f"owner {cell.text!r} is not an @handle")
     if (cell := table.cell(row, "Due")) and not _is_iso_date(cell.text):
         yield problem(cell, "PM405", f"due date {cell.text!r} is not YYYY-MM-DD")
-    if (cell := table.cell(row, "Ticket")) and not cell.text:
+    if (cell := table.cell(row, "Ticket")) and cell.text in ("", PLACEHOLDER):
         yield problem(cell, "PM406", "the action item has no ticket")
     if cell := table.cell(row, "Status"):
         yield from _check_status_cell(pm, cell, today)
