@@ -31,7 +31,8 @@ FG = "currentColor"
 MUTED = "var(--md-default-fg-color--light, #0000008a)"
 GRID = "var(--md-default-fg-color--lightest, #00000012)"
 AXIS = "var(--md-default-fg-color--lighter, #00000052)"
-MARK = "var(--md-primary-fg-color, #4051b5)"
+MARK = "var(--md-typeset-a-color, #4051b5)"  # lighter than the primary colour in dark mode
+HALO = "var(--md-default-bg-color, #fff)"
 WARN = "var(--pmkb-warning-color, #c62828)"
 
 
@@ -200,7 +201,7 @@ def rate_bars(
         )
         parts.append(
             f'<text x="{centre}" y="{_n(plot.bottom - h - 4)}" text-anchor="middle" '
-            f'fill="{FG}">{percent(rate)}</text>'
+            f'fill="{FG}" {_HALO}>{percent(rate)}</text>'
         )
     y = _n(plot.bottom - threshold * plot.height)
     parts.append(
@@ -297,6 +298,9 @@ def percent(rate: float) -> str:
 # --- SVG pieces --------------------------------------------------------------------------
 
 
+_HALO = f'stroke="{HALO}" stroke-width="3" paint-order="stroke"'  # text over lines stays legible
+
+
 def _n(value: float) -> str:
     """A coordinate with one decimal at most: the same number always gives the same bytes."""
     text = f"{value:.1f}"
@@ -318,7 +322,8 @@ def _svg(chart_id: str, title: str, desc: str, height: float, parts: Sequence[st
     ident = escape(chart_id)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="pmkb-chart" id="{ident}" '
-        f'viewBox="0 0 {WIDTH} {_n(height)}" role="img" aria-labelledby="{ident}-title" '
+        f'width="{WIDTH}" height="{_n(height)}" viewBox="0 0 {WIDTH} {_n(height)}" role="img" '
+        f'aria-labelledby="{ident}-title" '
         f'aria-describedby="{ident}-desc" font-size="{FONT_SIZE}" font-family="inherit">'
         f'<title id="{ident}-title">{escape(title)}</title>'
         f'<desc id="{ident}-desc">{escape(desc)}</desc>' + "".join(parts) + "</svg>"

@@ -12,7 +12,7 @@ Pure and deterministic: the same post-mortems give the same bytes (no build time
 - Newest first (by that time, then id), at most `FEED_LIMIT` entries.
 - Links carry `rel` and `type`: the feed's `self` (`application/atom+xml`) and each
   entry's page (`alternate`, `text/html`). They are absolute when `site_url` is set,
-  else relative to the feed (served from the site's root).
+  else relative to the feed.
 
 Which post-mortems: whatever the caller passes, i.e. the site's (all of them on the
 internal site, the public archive on the public site, already redacted). An entry holds
@@ -23,6 +23,7 @@ categories (their scheme: the listing page of that grouping): no owners, authors
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from urllib.parse import urljoin, urlsplit
@@ -62,22 +63,27 @@ def atom_feed(
     site_url: str | None,
     page_url: Callable[[PostMortem], str],
     home_url: str = "incidents/",
+    feed_path: str = FEED_URI,
     limit: int = FEED_LIMIT,
 ) -> bytes:
     """The Atom document for `incidents`. `page_url` gives a post-mortem page's URL
     relative to the site's root (`postmortems/<id>/`); `home_url` is the page the feed
-    stands for (all incidents)."""
+    stands for (all incidents); `feed_path` is where the feed is, from the site's root."""
     base = site_url if site_url and site_url.endswith("/") else f"{site_url or ''}/"
+    folder = posixpath.dirname(feed_path)
 
     def absolute(path: str) -> str:
-        return urljoin(base, path) if site_url else path
+        if site_url:
+            return urljoin(base, path)
+        link = posixpath.relpath(path, folder or ".")
+        return f"{link}/" if path.endswith("/") and not link.endswith("/") else link
 
     chosen = sorted(incidents, key=lambda pm: (entry_time(pm), pm.id), reverse=True)[:limit]
     feed = ET.Element("feed", {"xmlns": ATOM})
-    _child(feed, "id", f"tag:{urlsplit(site_url or '').hostname or NO_HOST},1970:{FEED_URI}")
+    _child(feed, "id", f"tag:{urlsplit(site_url or '').hostname or NO_HOST},1970:{feed_path}")
     _child(feed, "title", f"{title}: new post-mortems")
     _child(feed, "updated", _time(entry_time(chosen[0]) if chosen else EPOCH))
-    ET.SubElement(feed, "link", {"rel": "self", "type": FEED_TYPE, "href": absolute(FEED_URI)})
+    ET.SubElement(feed, "link", {"rel": "self", "type": FEED_TYPE, "href": absolute(feed_path)})
     ET.SubElement(
         feed, "link", {"rel": "alternate", "type": "text/html", "href": absolute(home_url)}
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from postmortem_kb.format.model import PostMortem
-from postmortem_kb.learning.periods import quarter_of
+from postmortem_kb.learning.periods import month_of, quarter_of
 from postmortem_kb.learning.stats import Summary, summarize
 
 Metric = Literal["detect", "mitigate", "resolve"]
@@ -128,3 +128,13 @@ def _aggregate(group: str, metric: Metric, rows: Sequence[IncidentMetrics]) -> M
         values=tuple(recorded),
         not_recorded=len(rows) - len(recorded),
     )
+
+
+def incidents_by_month(postmortems: Iterable[PostMortem]) -> dict[str, dict[str, int]]:
+    """How many incidents each month (`YYYY-MM` of their date) had of each severity
+    (`NO_GROUP` without one), months oldest first; incidents without a date are left out."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for pm in postmortems:
+        if pm.meta.date is not None:
+            counts[month_of(pm.meta.date)][pm.meta.severity or NO_GROUP] += 1
+    return {month: dict(counts[month]) for month in sorted(counts)}
