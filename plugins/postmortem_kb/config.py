@@ -109,6 +109,18 @@ class KBConfig(BaseModel):
         "postmortems", description="Folder of post-mortems, relative to mkdocs.yml."
     )
     runbooks_dir: str = Field("runbooks", description="Folder of runbooks, relative to docs_dir.")
+    url_prefix: str = Field(
+        "",
+        description="Folder of the site under which every page the plugin adds lives (the "
+        "listings, the post-mortems, the generated severity page), e.g. `incident-kb/` in an "
+        "existing site; empty (the default): at the site's root.",
+    )
+    severity_page: bool | str = Field(
+        True,
+        description="The page that says what the severity levels mean: true generates it "
+        "(`<url_prefix>severity-levels.md`); a page of docs_dir (e.g. `handbook/severity.md`) "
+        "links the site's own page instead; false: no severity page, and no links to one.",
+    )
     severity_levels: list[SeverityLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
     factor_categories: list[str] = Field(
         default_factory=lambda: ["technical", "process", "organizational", "environmental"]
@@ -135,6 +147,12 @@ class KBConfig(BaseModel):
         True,
         description="Write the site search's index and show the search dialog; false "
         "leaves the site without search, or with Material's if its `search` plugin is on.",
+    )
+    offline: bool = Field(
+        True,
+        description="The site makes no request to another host: the plugin turns Material's "
+        "web fonts off (`theme.font: false`; Google Fonts otherwise) and warns about "
+        "`extra_css`/`extra_javascript` on other hosts. false leaves the theme's fonts alone.",
     )
     public: bool = Field(
         False, description="Build the public variant: public post-mortems only, redacted."
@@ -163,6 +181,22 @@ class KBConfig(BaseModel):
         "`index.md` there) and is left out of the internal site, e.g. `public-index.md`.",
     )
 
+    @field_validator("url_prefix")
+    @classmethod
+    def _folder(cls, prefix: str) -> str:
+        """`incident-kb`, `/incident-kb/` -> `incident-kb/`; empty stays empty."""
+        folder = prefix.strip().strip("/")
+        if folder and not _relative_path(folder):
+            raise ValueError(f"{prefix!r} is not a folder path such as 'incident-kb/'")
+        return f"{folder}/" if folder else ""
+
+    @field_validator("severity_page")
+    @classmethod
+    def _page(cls, page: bool | str) -> bool | str:
+        if isinstance(page, str) and not (page.endswith(".md") and _relative_path(page)):
+            raise ValueError(f"{page!r} is not a page of docs_dir such as 'handbook/severity.md'")
+        return page
+
     @field_validator("deny_patterns")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
@@ -179,6 +213,15 @@ class KBConfig(BaseModel):
 
     def level(self, name: str) -> SeverityLevel | None:
         return next((lv for lv in self.severity_levels if lv.name == name), None)
+
+
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def _relative_path(path: str) -> bool:
+    """Whether `path` is a plain relative path: `/`-separated names, no `.` or `..`."""
+    segments = path.split("/")
+    return all(_PATH_SEGMENT.fullmatch(s) and s not in (".", "..") for s in segments)
 
 
 class _LenientLoader(yaml.SafeLoader):

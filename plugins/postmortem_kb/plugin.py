@@ -43,7 +43,8 @@ from postmortem_kb.search.site.index_writer import SearchDoc, write_index
 from postmortem_kb.search.site.page_text import facet_order, search_doc
 from postmortem_kb.site.index_pages import GeneratedPage
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
-from postmortem_kb.site.listings import POSTMORTEMS_URI
+from postmortem_kb.site.listings import SiteLayout
+from postmortem_kb.site.offline import other_hosts, uses_web_fonts
 
 log = get_plugin_logger("postmortems")
 
@@ -94,12 +95,16 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         the text of the pages not rendered again."""
         self._dirty = dirty
 
+    @event_priority(-50)  # after the others': techdocs-core sets the theme, monorepo docs_dir
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        """Once per build, first: locate the project, put the plugin's templates in front of
+        """Once per build, after the other plugins' `on_config` (`techdocs-core` sets the
+        theme, `monorepo` the docs folder): locate the project, put the plugin's templates
+        in front of
         Material's (`_add_templates`), and add the plugin's stylesheet (badges,
         header, tables, the `internal` admonition) to `extra_css` so every KB gets it, with
         the site search's stylesheet and script, and `md_in_html` (blocks the search leaves
-        out of its index are Markdown inside a `<div markdown>`)."""
+        out of its index are Markdown inside a `<div markdown>`). Keeps the site on its
+        own host (`_stay_offline`) and says how the site search and Material's share it."""
         root = Path(config.config_file_path).resolve().parent
         self.project = Project(root, self.kb_config, Path(config.docs_dir).resolve())
         _add_templates(config)
@@ -114,6 +119,14 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
                         config.extra_css.append(uri)
                 elif uri not in map(str, config.extra_javascript):
                     config.extra_javascript.append(uri)
+            if {"search", "material/search"} & set(config.plugins):
+                log.info(
+                    "site search: the header shows this plugin's search; the `search` "
+                    "plugin's index goes unused (remove `search`, or set `site_search: false` "
+                    "to keep Material's search)"
+                )
+        if self.kb_config.offline:
+            _stay_offline(config)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -131,11 +144,18 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         public = self.kb_config.public
         shown = public_archive(self.archive) if public else self.archive
         _select_docs(files, config, self.kb_config)
-        for pm in shown.postmortems:
-            uri = f"{POSTMORTEMS_URI}/{pm.id}.md"
-            files.append(
-                File.generated(config, uri, abs_src_path=str(pm.path), inclusion=NOT_IN_NAV)
+        layout = SiteLayout.of(self.kb_config)
+        _check_severity_page(files, layout, public=public)
+        outputs = _output_paths(files)
+        postmortems = [
+            File.generated(
+                config, layout.postmortem(pm.id), abs_src_path=str(pm.path), inclusion=NOT_IN_NAV
             )
+            for pm in shown.postmortems
+        ]
+        _refuse_clashes(files, outputs, postmortems)
+        for file in postmortems:
+            files.append(file)
         runbooks = runbook_uris(
             (f.src_uri for f in files.documentation_pages()), self.kb_config.runbooks_dir
         )
@@ -143,13 +163,16 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             shown.newest_first(), self.kb_config, runbook_uris=runbooks, today=today, public=public
         )
         for page in self.site.generated_pages():
-            _add_page(files, config, page)
+            inclusion = InclusionLevel.UNDEFINED if page.in_nav else NOT_IN_NAV
+            file = File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion)
+            _add_generated(files, outputs, file)
         assets = {
             STYLESHEET_URI: STYLESHEET,
             **(SEARCH_ASSETS if self.kb_config.site_search else {}),
         }
         for uri, path in assets.items():
-            files.append(File.generated(config, uri, abs_src_path=str(path), inclusion=NOT_IN_NAV))
+            file = File.generated(config, uri, abs_src_path=str(path), inclusion=NOT_IN_NAV)
+            _add_generated(files, outputs, file)
         self._site_uris = frozenset(file.src_uri for file in files)
         pages = {file.url for file in files.documentation_pages()} if self._dirty else set()
         self._search_docs = {u: d for u, d in self._search_docs.items() if u in pages}
@@ -176,7 +199,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         src_uri = page.file.src_uri
         if not self.kb_config.public:
             return self.site.page_markdown(markdown, src_uri)
-        if src_uri.startswith(f"{POSTMORTEMS_URI}/"):
+        if self.site.is_postmortem(src_uri):
             page.meta = public_page_meta(page.meta)
         return self.site.page_markdown(markdown, src_uri, link_filter(src_uri, self._site_uris))
 
@@ -279,13 +302,73 @@ def _select_docs(files: Files, config: MkDocsConfig, kb_config: KBConfig) -> Non
             files.append(File.generated(config, target, abs_src_path=file.abs_src_path))
 
 
-def _add_page(files: Files, config: MkDocsConfig, page: GeneratedPage) -> None:
-    """Add a generated page, unless the docs already have a page at its path (theirs wins)."""
-    if files.get_file_from_path(page.src_uri) is not None:
-        log.warning(f"{page.src_uri} exists in the docs, so the generated page is not added")
+def _stay_offline(config: MkDocsConfig) -> None:
+    """No request to another host (`offline`): Material's web fonts off, so it uses the
+    system's fonts instead of Google Fonts, and a warning for each stylesheet or script
+    the site loads from another host (only the site can remove those)."""
+    theme = config.theme
+    if theme.name == "material" and uses_web_fonts(theme["font"]):
+        theme["font"] = False
+        log.info("offline: theme.font set to false (no Google Fonts; the system's fonts)")
+    urls = [*config.extra_css, *map(str, config.extra_javascript)]
+    for url in other_hosts(urls):
+        log.warning(
+            f"offline: {url} is loaded from another host; copy it into docs_dir, "
+            "or set `offline: false`"
+        )
+
+
+def _check_severity_page(files: Files, layout: SiteLayout, *, public: bool) -> None:
+    """A `severity_page` of the site's own must be one of its pages (on the public site:
+    one that `public_pages` keeps), or every link to it would be broken."""
+    page = layout.severity_page
+    if layout.generates_severity_page or page is None:
         return
-    inclusion = InclusionLevel.UNDEFINED if page.in_nav else NOT_IN_NAV
-    files.append(File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion))
+    file = files.get_file_from_path(page)
+    if file is None or not file.is_documentation_page():
+        kept = " that the public site keeps (public_pages)" if public else ""
+        raise PluginError(f"severity_page: {page} is not a page of docs_dir{kept}")
+
+
+def _output_paths(files: Files) -> dict[str, str]:
+    """Each file's output path (`dest_uri`) -> its source path: `guide.md` and
+    `guide/index.md` are different sources written to the same `guide/index.html`."""
+    return {file.dest_uri: file.src_uri for file in files}
+
+
+def _clash(files: Files, outputs: dict[str, str], file: File) -> str | None:
+    """The source path of the site's file at `file`'s source or output path, if any."""
+    if files.get_file_from_path(file.src_uri) is not None:
+        return file.src_uri
+    return outputs.get(file.dest_uri)
+
+
+def _refuse_clashes(files: Files, outputs: dict[str, str], postmortems: list[File]) -> None:
+    """A post-mortem page never replaces one of the site's files, nor gives way to it: the
+    build fails, naming each file in the way. Otherwise their output paths are taken."""
+    clashes = [
+        f"{taken} (post-mortem page {file.src_uri})"
+        for file in postmortems
+        if (taken := _clash(files, outputs, file))
+    ]
+    if clashes:
+        raise PluginError(
+            "the site already has a file where a post-mortem page goes: "
+            + ", ".join(clashes)
+            + "; set `url_prefix` to put the archive in a folder of its own"
+        )
+    outputs.update((file.dest_uri, file.src_uri) for file in postmortems)
+
+
+def _add_generated(files: Files, outputs: dict[str, str], file: File) -> None:
+    """Add a generated page or asset, unless the site has a file at its source or output
+    path: theirs wins, with a warning (so `--strict` fails)."""
+    taken = _clash(files, outputs, file)
+    if taken is not None:
+        log.warning(f"{taken} exists in the docs, so the generated {file.src_uri} is not added")
+        return
+    files.append(file)
+    outputs[file.dest_uri] = file.src_uri
 
 
 def _page_of(files: Files) -> Callable[[str | None], Page | None]:

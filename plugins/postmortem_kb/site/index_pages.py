@@ -24,12 +24,9 @@ from postmortem_kb.site.listings import (
     Group,
     GroupValue,
     Listings,
-    all_incidents_uri,
-    group_uri,
+    SiteLayout,
     paged_uri,
     paginate,
-    postmortem_uri,
-    value_uri,
 )
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.site.page_header import STATUS_LABELS
@@ -124,36 +121,42 @@ class IndexPages:
         self.config = config
         self.runbook_uris = runbook_uris or {}
         self.page_size = page_size
+        self.layout = SiteLayout.of(config)
 
     # --- pages ---------------------------------------------------------------------------
 
     def pages(self) -> Iterator[GeneratedPage]:
-        """Every generated page: all incidents, each group's overview and values, severity."""
+        """Every generated page: all incidents, each group's overview and values, and the
+        severity page unless the site has its own (`severity_page`) or none."""
         yield from self.all_incidents()
         for group in self.listings.groups.values():
             yield from self.group_overview(group)
             for value in group.values:
                 yield from self.group_value(group, value)
-        yield self.severity_page()
+        if self.layout.generates_severity_page:
+            yield self.severity_page()
 
     def all_incidents(self) -> Iterator[GeneratedPage]:
         incidents = self.listings.incidents
 
         def lead(here: str) -> str:
             browse = " · ".join(
-                f"[{escape(group.noun.lower())}]({relative(here, group_uri(key))})"
+                f"[{escape(group.noun.lower())}]({relative(here, self.layout.group(key))})"
                 for key, group in self.listings.groups.items()
             )
-            return (
-                f"{plural(len(incidents), 'incident')}, newest first. "
-                f"Browse by {browse}; what the levels mean: "
-                f"[severity levels]({relative(here, SEVERITY_PAGE_URI)})."
+            severity = self.layout.severity_page
+            levels = (
+                f"; what the levels mean: [severity levels]({relative(here, severity)})"
+                if severity
+                else ""
             )
+            return f"{plural(len(incidents), 'incident')}, newest first. Browse by {browse}{levels}."
 
-        yield from self._paged(all_incidents_uri(), "All incidents", lead, incidents, in_nav=True)
+        all_incidents = self.layout.all_incidents()
+        yield from self._paged(all_incidents, "All incidents", lead, incidents, in_nav=True)
 
     def group_overview(self, group: Group) -> Iterator[GeneratedPage]:
-        base = group_uri(group.key)
+        base = self.layout.group(group.key)
         noun = group.noun.lower()
         pages = paginate(group.values, self.page_size)
         for number, values in enumerate(pages, start=1):
@@ -163,7 +166,7 @@ class IndexPages:
                 f"{plural(len(group.values), noun)}, "
                 f"{plural(len(self.listings.incidents), 'incident')} in all. An incident "
                 f"counts once for each {noun} it lists. "
-                f"[All incidents]({relative(here, all_incidents_uri())})."
+                f"[All incidents]({relative(here, self.layout.all_incidents())})."
             )
             lines = _listing(title, lead)
             lines += self._pager(base, number, len(pages))
@@ -178,15 +181,17 @@ class IndexPages:
             return (
                 f"{wording.lead.format(name=self._value_label(group, value, here))} "
                 f"{plural(value.count, 'incident')}. "
-                f"[{escape(group.title)}]({relative(here, group_uri(group.key))}) · "
-                f"[All incidents]({relative(here, all_incidents_uri())})"
+                f"[{escape(group.title)}]({relative(here, self.layout.group(group.key))}) · "
+                f"[All incidents]({relative(here, self.layout.all_incidents())})"
             )
 
         title = wording.title.format(name=value.name)
-        yield from self._paged(value_uri(group.key, value.slug), title, lead, value.incidents)
+        base = self.layout.value(group.key, value.slug)
+        yield from self._paged(base, title, lead, value.incidents)
 
     def severity_page(self) -> GeneratedPage:
-        here = SEVERITY_PAGE_URI
+        """The generated severity page, at `<prefix>severity-levels.md`."""
+        here = f"{self.layout.prefix}{SEVERITY_PAGE_URI}"
         severity = self.listings.groups["severity"]
         lines = [
             "# Severity levels",
@@ -200,7 +205,7 @@ class IndexPages:
         for level in self.config.severity_levels:
             value = severity.value(level.name)  # every configured level has a page, even at 0
             assert value is not None
-            target = relative(here, value_uri("severity", value.slug))
+            target = relative(here, self.layout.value("severity", value.slug))
             incidents = f"{plural(value.count, 'incident')} rated {escape(level.name)}"
             lines += [
                 f"## {badge(self.config, level.name).html()}",
@@ -226,7 +231,7 @@ class IndexPages:
         if not incidents:
             return "No post-mortems yet."
         total = len(self.listings.incidents)
-        everything = f"[all {plural(total, 'incident')}]({relative(here, all_incidents_uri())})"
+        everything = f"[all {plural(total, 'incident')}]({relative(here, self.layout.all_incidents())})"
         lead = f"**The {plural(len(incidents), 'most recent incident')}** · {everything}"
         return "\n".join([lead, "", *self._incident_table(incidents, here, compact=True), ""])
 
@@ -248,7 +253,7 @@ class IndexPages:
             return "\n".join([*lines, "No post-mortem names this runbook yet.", ""])
         lines += self._incident_table(value.incidents[:limit], here, compact=True)
         if value.count > limit:
-            target = relative(here, value_uri("runbooks", value.slug))
+            target = relative(here, self.layout.value("runbooks", value.slug))
             lines += [
                 "",
                 f"[All {plural(value.count, 'incident')} that used this runbook]({target})",
@@ -309,11 +314,11 @@ class IndexPages:
             links = []
             for name in dict.fromkeys(meta.services):
                 value = services.value(name)
-                target = relative(here, value_uri("services", value.slug)) if value else None
+                target = relative(here, self.layout.value("services", value.slug)) if value else None
                 links.append(f"[{escape(name)}]({target})" if target else escape(name))
             cells = [
                 meta.date.isoformat() if meta.date else "",
-                f"[{escape(pm.title)}]({relative(here, postmortem_uri(pm.id))})",
+                f"[{escape(pm.title)}]({relative(here, self.layout.postmortem(pm.id))})",
                 badge(self.config, meta.severity).html() if meta.severity else "",
                 ", ".join(links),
             ]
@@ -328,7 +333,7 @@ class IndexPages:
         header = [group.noun, *(["Meaning"] if is_severity else []), "Incidents", "Latest"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for value in values:
-            target = relative(here, value_uri(group.key, value.slug))
+            target = relative(here, self.layout.value(group.key, value.slug))
             name = f"[{escape(value.name)}]({target})"
             if is_severity:
                 level = self.config.level(value.name)
@@ -344,6 +349,6 @@ class IndexPages:
         label = f"**{escape(value.name)}**"
         if group.key == "runbooks" and value.name in self.runbook_uris:
             return f"[{label}]({relative(here, self.runbook_uris[value.name])})"
-        if group.key == "severity":
-            return f"{label} ([what it means]({relative(here, SEVERITY_PAGE_URI)}))"
+        if group.key == "severity" and self.layout.severity_page:
+            return f"{label} ([what it means]({relative(here, self.layout.severity_page)}))"
         return label

@@ -21,13 +21,12 @@ from postmortem_kb.config import KBConfig
 from postmortem_kb.site.index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, IndexPages
 from postmortem_kb.site.listings import (
     DIMENSIONS,
-    INCIDENTS_URI,
     PUBLIC_DIMENSIONS,
     ActionSummary,
     Listings,
+    SiteLayout,
     action_summary,
     build_listings,
-    postmortem_uri,
 )
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.site.page_header import PostMortemHeader, build_header
@@ -66,11 +65,15 @@ class KBSite:
         self.listings: Listings = build_listings(incidents, config, dimensions)
         self.index_pages = IndexPages(self.listings, config, runbook_uris)
         self._runbook_ids = {uri: rid for rid, uri in runbook_uris.items()}
-        self._postmortems = {postmortem_uri(pm.id): pm for pm in incidents}
+        self.layout = SiteLayout.of(config)
+        self._postmortems = {self.layout.postmortem(pm.id): pm for pm in incidents}
         self._headers: dict[str, PostMortemHeader] = {}
 
     def generated_pages(self) -> list[GeneratedPage]:
         return list(self.index_pages.pages())
+
+    def is_postmortem(self, src_uri: str) -> bool:
+        return src_uri in self._postmortems
 
     def header(self, src_uri: str) -> PostMortemHeader | None:
         """The header of the post-mortem page at `src_uri`; None for any other page."""
@@ -92,11 +95,11 @@ class KBSite:
         """How the page at `src_uri` takes part in the site search: a post-mortem with its
         filters and metadata; any other page of the docs (runbooks, handbook, severity
         levels) as `HANDBOOK`; None, left out of the index, for the home page and the
-        generated listings under `incidents/`, which repeat every title."""
+        generated listings under `<url_prefix>incidents/`, which repeat every title."""
         pm = self._postmortems.get(src_uri)
         if pm is not None:
             return postmortem_markup(pm, self.config)
-        if src_uri == HOME_URI or src_uri.startswith(f"{INCIDENTS_URI}/"):
+        if src_uri == HOME_URI or self.layout.is_listing(src_uri):
             return None
         return HANDBOOK
 

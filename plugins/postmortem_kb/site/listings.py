@@ -2,16 +2,19 @@
 
 Pure data, no MkDocs: `build_listings` sorts the incidents newest first and groups them by
 severity, service, failure mode (tag), contributing-factor category, year and runbook.
-Each group value gets a URL-safe slug, unique within its group. The `*_uri` functions give
-the source path (`src_uri`) of every page the site generates, so the index pages, the
-page headers and the plugin all agree on the URL structure:
+Each group value gets a URL-safe slug, unique within its group. `SiteLayout` gives the
+source path (`src_uri`) of every page the site generates, so the index pages, the page
+headers and the plugin all agree on the URL structure:
 
-    incidents/                          all incidents, newest first
-    incidents/page/2/                   ... PAGE_SIZE rows per page
-    incidents/<group>/                  one row per value, with its count
-    incidents/<group>/<slug>/           the incidents of one value (paginated the same way)
-    severity-levels/                    the severity definitions
-    postmortems/<id>/                   one post-mortem
+    <prefix>incidents/                  all incidents, newest first
+    <prefix>incidents/page/2/           ... PAGE_SIZE rows per page
+    <prefix>incidents/<group>/          one row per value, with its count
+    <prefix>incidents/<group>/<slug>/   the incidents of one value (paginated the same way)
+    <prefix>severity-levels/            the severity definitions (or the site's own page)
+    <prefix>postmortems/<id>/           one post-mortem
+
+`<prefix>` is the `url_prefix` option: empty by default, `incident-kb/` to put the archive
+in a folder of an existing site.
 """
 
 from __future__ import annotations
@@ -41,8 +44,45 @@ T = TypeVar("T")
 # --- addresses -------------------------------------------------------------------------
 
 
-def postmortem_uri(postmortem_id: str) -> str:
-    return f"{POSTMORTEMS_URI}/{postmortem_id}.md"
+@dataclass(frozen=True)
+class SiteLayout:
+    """Where the pages the plugin adds live: every listing, every post-mortem and the
+    generated severity page under `prefix` (`KBConfig.url_prefix`), and which page says
+    what the severity levels mean (`KBConfig.severity_page`)."""
+
+    prefix: str = ""  # "" or a folder path ending with "/": "incident-kb/"
+    severity_page: str | None = SEVERITY_PAGE_URI  # its source path; None: no such page
+    generates_severity_page: bool = True  # False: `severity_page` is one of the site's
+
+    @classmethod
+    def of(cls, config: KBConfig) -> SiteLayout:
+        prefix = config.url_prefix
+        if config.severity_page is True:
+            return cls(prefix, f"{prefix}{SEVERITY_PAGE_URI}", True)
+        if config.severity_page is False:
+            return cls(prefix, None, False)
+        return cls(prefix, config.severity_page, False)
+
+    def postmortem(self, postmortem_id: str) -> str:
+        return postmortem_uri(postmortem_id, self.prefix)
+
+    def all_incidents(self) -> str:
+        return f"{self.prefix}{INCIDENTS_URI}/index.md"
+
+    def group(self, group: str) -> str:
+        return f"{self.prefix}{INCIDENTS_URI}/{group}/index.md"
+
+    def value(self, group: str, slug: str) -> str:
+        return f"{self.prefix}{INCIDENTS_URI}/{group}/{slug}/index.md"
+
+    def is_listing(self, src_uri: str) -> bool:
+        """Whether `src_uri` is in the folder of the generated listings."""
+        return src_uri.startswith(f"{self.prefix}{INCIDENTS_URI}/")
+
+
+def postmortem_uri(postmortem_id: str, prefix: str = "") -> str:
+    """The source path of a post-mortem's page (`SiteLayout.postmortem` with the prefix)."""
+    return f"{prefix}{POSTMORTEMS_URI}/{postmortem_id}.md"
 
 
 def paged_uri(base: str, number: int) -> str:
@@ -51,18 +91,6 @@ def paged_uri(base: str, number: int) -> str:
         return base
     folder = base.rsplit("/", 1)[0]
     return f"{folder}/page/{number}.md"
-
-
-def all_incidents_uri() -> str:
-    return f"{INCIDENTS_URI}/index.md"
-
-
-def group_uri(group: str) -> str:
-    return f"{INCIDENTS_URI}/{group}/index.md"
-
-
-def value_uri(group: str, slug: str) -> str:
-    return f"{INCIDENTS_URI}/{group}/{slug}/index.md"
 
 
 # --- slugs -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.site.durations import NOT_RECORDED, format_duration
-from postmortem_kb.site.listings import Listings, postmortem_uri, value_uri
+from postmortem_kb.site.listings import Listings, SiteLayout
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.public.publish import public_lead
 from postmortem_kb.site.severity import Badge, badge
@@ -100,6 +100,7 @@ def build_header(
     `pm` holds, and the public summary as the lead (`public.public_lead`)."""
     meta = pm.meta
     severity = listings.groups["severity"].value(meta.severity) if meta.severity else None
+    layout = SiteLayout.of(config)
     timings = (
         _timing("Duration", pm.duration()),
         _timing("Time to detect", pm.time_to("detected")),
@@ -115,7 +116,7 @@ def build_header(
     header = PostMortemHeader(
         id=pm.id,
         severity=badge(config, meta.severity) if meta.severity else None,
-        severity_uri=value_uri("severity", severity.slug) if severity else None,
+        severity_uri=layout.value("severity", severity.slug) if severity else None,
         status=meta.status or "",
         status_label=STATUS_LABELS.get(meta.status or "", "Status not recorded"),
         visibility=meta.visibility,
@@ -126,8 +127,8 @@ def build_header(
         users_affected=(
             f"{meta.impact.users_affected:,}" if meta.impact.users_affected is not None else None
         ),
-        services=_links(listings, "services", meta.services),
-        tags=_links(listings, "tags", meta.tags),
+        services=_links(listings, layout, "services", meta.services),
+        tags=_links(listings, layout, "tags", meta.tags),
         roles=roles,
         authors=tuple(meta.authors),
         channel=meta.channel,
@@ -157,11 +158,13 @@ def _timing(label: str, value: dt.timedelta | None) -> Timing:
     return Timing(label, text, text != NOT_RECORDED)
 
 
-def _links(listings: Listings, group: str, names: list[str]) -> tuple[Link, ...]:
+def _links(
+    listings: Listings, layout: SiteLayout, group: str, names: list[str]
+) -> tuple[Link, ...]:
     links = []
     for name in dict.fromkeys(names):
         value = listings.groups[group].value(name)
-        links.append(Link(name, value_uri(group, value.slug) if value else None))
+        links.append(Link(name, layout.value(group, value.slug) if value else None))
     return tuple(links)
 
 
@@ -183,6 +186,6 @@ def _incident_link(
         other.title,
         other.meta.date.isoformat() if other.meta.date else "",
         badge(config, other.meta.severity) if other.meta.severity else None,
-        postmortem_uri(other.id),
+        SiteLayout.of(config).postmortem(other.id),
         reasons,
     )
