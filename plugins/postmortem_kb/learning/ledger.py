@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from postmortem_kb.format.model import ActionItem, PostMortem
+from postmortem_kb.format.vocabulary import ACTION_STATUSES
 from postmortem_kb.learning.periods import quarter_of
 
-OPEN, DONE, NOT_DOING = "open", "done", "not-doing"
+OPEN, DONE, NOT_DOING = ACTION_STATUSES
 MARKDOWN_SOURCE = "markdown"
 NO_DUE_DATE = "(no due date)"
 NO_SERVICE = "(no service)"
