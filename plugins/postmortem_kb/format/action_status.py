@@ -4,7 +4,7 @@ The cell holds a status word and, for a done item, optionally the date it was do
 `open`, `done`, `done 2024-06-05`, `not-doing`. A blank cell (or no Status column) is
 `open`. Reading never fails: whatever the cell says is kept, and `rules.checks` decides
 whether it is valid (PM407) and whether the date is plausible (PM409, PM410). The allowed
-words are `rules.checks.ACTION_STATUSES`.
+words are `format.vocabulary.ACTION_STATUSES`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-DEFAULT_STATUS = "open"
+from postmortem_kb.format.vocabulary import DEFAULT_ACTION_STATUS as DEFAULT_STATUS
+
 DONE = "done"
 _CELL = re.compile(r"^(?P<word>\S*)(?:\s+(?P<rest>.*))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -154,7 +154,7 @@ def find_table(section: Section) -> Table | None:
 
     def cells(offset: int) -> tuple[Cell, ...]:
         return tuple(
-            Cell(span.text.replace("\\|", "|"), first + offset, span.column)
+            Cell(span.text, first + offset, span.column)
             for span in split_row(lines[offset], table.border)
         )
 

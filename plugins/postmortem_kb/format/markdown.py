@@ -47,7 +47,7 @@ class FencedBlock:
 @dataclass(frozen=True)
 class FenceScan:
     blocks: tuple[FencedBlock, ...]
-    unclosed: tuple[int, ...]  # lines of opening fences that never close (not code)
+    unclosed: tuple[int, ...]  # the line of an opening fence that never closes (not code)
 
     def mask(self, length: int) -> list[bool]:
         """True for each of `length` lines that is code or a fence of a closed block."""
@@ -62,16 +62,16 @@ def _width(prefix: str) -> int:
 
 
 def scan_fences(lines: Sequence[str]) -> FenceScan:
-    """The fenced code blocks of `lines`, as superfences finds them.
+    """The fenced code blocks of `lines`, as superfences finds them (in one pass).
 
     A fence opens with three or more backticks or tildes (after any indentation or `>`),
     followed only by a language, `{attributes}` or `key="value"` options. Content lines must
-    be indented at least as far as the opening; a less indented line abandons the block. It
-    closes on a line at the same indentation holding exactly the same fence. A block never
-    closed is not code: Python-Markdown renders its lines as text.
+    be indented at least as far as the opening; a less indented line abandons the block and
+    the search goes on after that line. The block closes on a line at the same indentation
+    holding exactly the same fence. A fence never closed is not code (Python-Markdown
+    renders its lines as text), and no block opens after it.
     """
     blocks: list[FencedBlock] = []
-    unclosed: list[int] = []
     index = 0
     while index < len(lines):
         prefix = _FENCE_PREFIX.match(lines[index])
@@ -80,17 +80,20 @@ def scan_fences(lines: Sequence[str]) -> FenceScan:
         if opening is None:
             index += 1
             continue
-        end = _fence_end(lines, index, _width(prefix.group()), opening["fence"])
+        end, closed = _fence_end(lines, index, _width(prefix.group()), opening["fence"])
         if end is None:
-            unclosed.append(index)
-            index += 1
-        else:
+            return FenceScan(tuple(blocks), (index,))
+        if closed:
             blocks.append(FencedBlock(index, end))
-            index = end + 1
-    return FenceScan(tuple(blocks), tuple(unclosed))
+        index = end + 1
+    return FenceScan(tuple(blocks), ())
 
 
-def _fence_end(lines: Sequence[str], start: int, indent: int, fence: str) -> int | None:
+def _fence_end(
+    lines: Sequence[str], start: int, indent: int, fence: str
+) -> tuple[int | None, bool]:
+    """(the closing line, True), (the line that abandons the block, False), or (None, False)
+    when the file ends first."""
     closing = re.compile(re.escape(fence) + r"[ \t]*$")
     for index in range(start + 1, len(lines)):
         line = lines[index]
@@ -99,10 +102,10 @@ def _fence_end(lines: Sequence[str], start: int, indent: int, fence: str) -> int
         prefix = _FENCE_PREFIX.match(line)
         assert prefix is not None
         if _width(prefix.group()) < indent:
-            return None  # not indented enough: superfences abandons the block
+            return index, False
         if _width(prefix.group()) == indent and closing.match(line, prefix.end()):
-            return index
-    return None
+            return index, True
+    return None, False
 
 
 def code_mask(lines: Sequence[str]) -> list[bool]:

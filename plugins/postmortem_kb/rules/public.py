@@ -122,7 +122,7 @@ def _published_body(pm: PostMortem) -> str:
                 index = cell.line - pm.body.line if cell else -1
                 if cell and cell.text and 0 <= index < len(lines):
                     start = cell.column - 1
-                    width = len(cell.text) + cell.text.count("|")  # escaped pipes
+                    width = len(cell.text)  # as written, escapes included
                     line = lines[index]
                     lines[index] = line[:start] + " " * width + line[start + width :]
     return "\n".join(lines)
