@@ -324,12 +324,6 @@ def _normalise_rows(matrix: sparse.csr_array) -> sparse.csr_array:
     return sparse.csr_array((data, matrix.indices, matrix.indptr), shape=matrix.shape)
 
 
-def _row(matrix: sparse.csr_array, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices and values of row ``i`` (views; scipy's row slicing is much slower)."""
-    start, stop = matrix.indptr[i], matrix.indptr[i + 1]
-    return matrix.indices[start:stop], matrix.data[start:stop]
-
-
 class SimilarityIndex:
     """All-pairs similarity over a fixed set of incidents. Build with `SimilarityIndex.build`."""
 
