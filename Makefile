@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check plugins tests benchmarks
 	$(BIN)/ruff format --check plugins tests benchmarks
 	$(BIN)/mypy
+	node --test tests/js/
 
 format: $(STAMP)
 	$(BIN)/ruff format plugins tests benchmarks

@@ -29,7 +29,8 @@ x3, labels such as services and failure modes x2, impact statement x1.5, body x1
 quantised to 1..255 on one scale for the whole index, so impacts of different terms add
 up as BM25 scores do. Terms are `tokens()`: lower-cased runs of letters and digits, with
 a plural "s" dropped (`normalise`); `assets/engine.js` applies the same two rules to what
-is typed, and `tests/browser/test_site_search.py` checks that they agree.
+is typed, and `tests/test_search_engine_js.py` checks that they agree (the engine in Node
+on an index written here).
 
 Document ids: incidents newest first, then the other pages by URL, so a filter-only
 search sorts by date by listing ids in order.
