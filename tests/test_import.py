@@ -116,7 +116,7 @@ def test_erb_front_matter_and_bold_label_bullets(tmp_path: Path) -> None:
     labels = {b.heading.text: b.target.name for b in draft.blocks if b.heading}
     assert labels == {
         "Key events": "Timeline",
-        "Time to repair": "front matter",
+        "Time to repair": "Impact",
         "Impact": "Impact",
         "Review actions": "Action items",
     }

@@ -23,7 +23,9 @@ _INLINE_LINK = re.compile(r"\[[^\]]*\]\((?P<url>[^)\s]+)[^)]*\)")
 _REFERENCE_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\[(?P<label>[^\]]*)\]")
 _BARE_URL = re.compile(r"(?<![(<\[])\bhttps?://[^\s)>\]]+")
 _ISSUE = re.compile(r"(?<![\w/&])#\d+\b|\b[A-Z][A-Z0-9]+-\d+\b")
-_BARE_LABEL = re.compile(r"^(?:\*\*|__)[^*_]+(?:\*\*|__)\s*:?\s*$|^(?:\*\*|__)[^*_]+:(?:\*\*|__)\s*$")
+_BARE_LABEL = re.compile(
+    r"^(?:\*\*|__)[^*_]+(?:\*\*|__)\s*:?\s*$|^(?:\*\*|__)[^*_]+:(?:\*\*|__)\s*$"
+)
 _DONE = re.compile(r"\((?:\*\*)?(?:done|completed|fixed)\b[^)]*\)", re.IGNORECASE)
 
 

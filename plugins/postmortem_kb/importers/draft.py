@@ -29,6 +29,7 @@ from postmortem_kb.importers.timeline import (
     Timeline,
     Zone,
     build_timeline,
+    extract_entries,
     first_date,
     milestones,
     parse_stamp,
@@ -42,6 +43,7 @@ NOTES = "Notes (imported)"
 TIMELINE = "Timeline"
 ACTIONS = "Action items"
 SUMMARY = "Summary"
+IMPACT = "Impact"  # where stats (durations, category) go: their labels are read too
 _LABEL_VALUE = re.compile(
     r"^[\s>*+-]*(?:\*\*|__)?(?P<label>[A-Za-z][\w ]{1,30}?)(?:\*\*|__)?\s*:(?:\*\*|__)?\s*(?P<value>\S.*)$"
 )
@@ -52,6 +54,8 @@ _TAG_LABEL = re.compile(r"^(?:category|categories|tags?|type)$", re.I)
 _AUTHOR_LABEL = re.compile(r"^(?:authors?|written by|owners?)$", re.I)
 _DATE_LABEL = re.compile(r"^(?:date|dates|start|started|incident date|occurred)$", re.I)
 _TITLE_LABEL = re.compile(r"^title\W*$", re.I)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
+MIN_TIMELINE_ITEMS = 3
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ def build_draft(
     source: SourceDocument, section_map: SectionMap, config: KBConfig, fallback_date: dt.date
 ) -> Draft:
     """The draft of ``source``; ``fallback_date`` names the file when the text states no date."""
-    title, title_heading, title_lines = _title(source)
+    title, title_heading, title_lines = _title(source, section_map)
     blocks = _blocks(source, section_map, skip=title_lines)
     date, date_todo = _date(source, title, blocks)
     todos: list[str] = []
@@ -94,6 +98,7 @@ def build_draft(
     for block in blocks:
         name = block.target.name or NOTES
         by_section.setdefault(name, []).append(block)
+    missing = [name for name in config.required_sections if name not in by_section]
     timeline = None
     if TIMELINE in by_section:
         timeline = build_timeline(
@@ -122,17 +127,21 @@ def build_draft(
             reference_links(source.lines),
         )
         if not actions:
-            by_section.setdefault(NOTES, []).extend(by_section.pop(ACTIONS))
-            todos.append("action items: the source's are not a list; write them as table rows")
+            moved = by_section.pop(ACTIONS)
+            by_section.setdefault(NOTES, []).extend(moved)
+            where = ", ".join(f"line {b.heading.index + 1}" for b in moved if b.heading)
+            todos.append(
+                f"action items: the source's ({where}) are no list; they are kept in the "
+                f"{NOTES}: write them as table rows"
+            )
     if source.front_matter_lines:  # kept verbatim with the notes
         by_section.setdefault(NOTES, [])
     written = _written_sections(by_section, config)
-    missing = [name for name in config.required_sections if name not in written]
     todos = _todos(date_todo, fields, stamps, timeline, actions, missing, written, todos)
     front = _front_matter(title, date, fields, stamps)
     body = _body(source, written, timeline, actions, todos, title_lines, blocks)
     name_date = date or fallback_date
-    slug = slugify(re.sub(r"\d{4}-\d{2}-\d{2}|\bincident on\b", " ", title, flags=re.I))
+    slug = _slug(title, source.stem)
     return Draft(
         source=source,
         name=f"{name_date.isoformat()}-{slug}.md",
@@ -149,15 +158,27 @@ def build_draft(
     )
 
 
+def _slug(title: str, stem: str) -> str:
+    """The title's words without dates or "Incident on"; the file name's if none is left."""
+    for text in (title, stem):
+        words = re.sub(r"\d{4}-\d{2}-\d{2}|\bincident on\b|^[\d_ -]+", " ", text, flags=re.I)
+        if re.search(r"[A-Za-z]", words):
+            return slugify(words)
+    return "incident"
+
+
 # --- reading the source -------------------------------------------------------------------
 
 
-def _title(source: SourceDocument) -> tuple[str, Heading | None, set[int]]:
-    """Front matter ``title``, else the first H1 (``# Title:`` gives way to the next line),
-    else the file name. Returns the title, its heading and the lines it took."""
+def _title(source: SourceDocument, section_map: SectionMap) -> tuple[str, Heading | None, set[int]]:
+    """Front matter ``title``, else the first H1 (``# Title:`` gives way to the next line)
+    unless it names a section (``# Metadata``, ``# Summary``), else the file name. Returns
+    the title, its heading and the lines it took."""
     headings = source.headings
     first = headings[0] if headings else None
+    names_a_section = first and section_map.target(first.text).how == "synonym"
     heading = first if first and first.level == 1 and not first.is_label else None
+    heading = None if names_a_section else heading
     taken: set[int] = set()
     text = ""
     if heading:
@@ -170,7 +191,8 @@ def _title(source: SourceDocument) -> tuple[str, Heading | None, set[int]]:
     if isinstance(source.front_matter.get("title"), str) and source.front_matter["title"].strip():
         text = source.front_matter["title"].strip()
     if not text:
-        text = " ".join(re.split(r"[-_\s]+", source.stem)).strip() or "Imported incident"
+        words = re.sub(r"^[\d_ -]+", "", source.stem)  # "003-instantschools-..." numbering
+        text = " ".join(re.split(r"[-_\s]+", words)).strip() or "Imported incident"
     return text, heading, taken
 
 
@@ -194,11 +216,21 @@ def _blocks(source: SourceDocument, section_map: SectionMap, skip: set[int]) -> 
         elif target.name is None and stack and stack[-1][1].name is not None:
             parent, inherited = stack[-1]
             target = Target(inherited.name, inherited.confidence, f"under {parent.text!r}")
+        if target.name in (SUMMARY, None) and _is_timeline(source.lines[heading.end : end]):
+            target = Target(TIMELINE, 1.0, "its list items are times")
         stack.append((heading, target))
         blocks.append(Block(heading, heading.end, end, target))
     if blocks and blocks[0].heading is None and any(b.target.name == SUMMARY for b in blocks[1:]):
         blocks[0] = Block(None, blocks[0].start, blocks[0].end, Target(None, 0.0, "unmapped"))
     return blocks
+
+
+def _is_timeline(lines: Sequence[str]) -> bool:
+    """Three list items or more, most of them (60%) timeline entries: a timeline by content
+    (the "Context" of a bold-label document is often one)."""
+    items = sum(bool(_LIST_ITEM.match(line)) for line in lines)
+    entries, _ = extract_entries(lines, 0, None)
+    return items >= MIN_TIMELINE_ITEMS and len(entries) >= 0.6 * items
 
 
 def _continues_timeline(heading: Heading, previous: Block) -> bool:
@@ -253,7 +285,8 @@ class Fields:
 
 def _fields(source: SourceDocument, blocks: Sequence[Block]) -> Fields:
     """Services, tags and authors where the source states them: its front matter, or
-    ``Label: value`` lines (and headings such as ``## Authors``) of front-matter blocks."""
+    ``Label: value`` lines (and headings such as ``## Authors``) of front-matter and impact
+    blocks ("Category: Kubernetes" in a dfds "Stats" list)."""
     fields = Fields()
     meta = source.front_matter
     for key, target in (("services", fields.services), ("tags", fields.tags)):
@@ -264,7 +297,7 @@ def _fields(source: SourceDocument, blocks: Sequence[Block]) -> Fields:
         fields.authors += [str(v) for v in value] if isinstance(value, list) else []
         fields.authors += [value] if isinstance(value, str) else []
     for block in blocks:
-        if block.target.name != FRONT_MATTER:
+        if block.target.name not in (FRONT_MATTER, IMPACT):
             continue
         pairs = [m for line in _block_lines(source, block) if (m := _LABEL_VALUE.match(line))]
         labelled = [(m.group("label").strip(), m.group("value").strip()) for m in pairs]

@@ -205,7 +205,10 @@ def parse_stamp(
     time = _time_of(match)
     if time is None and (not written or day is None):
         return None, None, text, None
-    rest = text[match.end() :].lstrip(" \t:,.|\u2013\u2014-").strip()
+    separators = " \t:,.|\u2013\u2014-"
+    rest = text[match.end() :].lstrip(separators).strip()
+    if text.lstrip().startswith(("**", "__")) and rest.startswith(("**", "__")):
+        rest = rest[2:].lstrip(separators)  # the close of a bold stamp: "**June 14, 10:00:**"
     return day, time, rest, match.group("zone")
 
 
@@ -383,6 +386,7 @@ def build_timeline(
         ]
     else:
         timeline.lines, timeline.reordered = _as_written(entries)
+    timeline.lines = list(dict.fromkeys(timeline.lines))  # one entry in two lists: once
     if entries and zone and not timeline.in_utc:
         timeline.todos.append(
             f"timeline: times are {zone.name}; convert them to UTC (entries without a date "
