@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check plugins tests benchmarks
 	$(BIN)/ruff format --check plugins tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports   # the layers in pyproject.toml [tool.importlinter]
 	node --test tests/js/
 
 format: $(STAMP)
