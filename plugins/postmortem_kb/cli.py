@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -14,6 +16,7 @@ import click
 from postmortem_kb.diagnostics.diagnostic import (
     format_diagnostics,
     has_errors,
+    sort_diagnostics,
     summary_line,
 )
 from postmortem_kb.format.archive import display_path, find_postmortem_files
@@ -36,12 +39,18 @@ from postmortem_kb.review.markdown import review_markdown
 from postmortem_kb.review.report import review_files
 from postmortem_kb.rules.archive import load_project_archive
 from postmortem_kb.rules.checks import ACTION_STATUSES
+from postmortem_kb.rules.tickets import tracker_diagnostics
 from postmortem_kb.scaffold.init import CI_CHOICES, InitError, init_kb
 from postmortem_kb.scaffold.new_postmortem import new_postmortem
 from postmortem_kb.search.archive.index import Hit, IndexLockedError, QueryError, SearchIndex
 from postmortem_kb.search.archive.refresh import CACHE_DIR, refresh
 from postmortem_kb.similarity.profiles import similar_to_draft
 from postmortem_kb.similarity.vectors import Similar
+from postmortem_kb.trackers.cache import CacheError, TicketCache, cache_path
+from postmortem_kb.trackers.fetch import Progress
+from postmortem_kb.trackers.lookup import TicketLookup, load_lookup
+from postmortem_kb.trackers.refresh import referenced_tickets, refresh_tickets
+from postmortem_kb.trackers.report import rows_table, ticket_rows
 
 config_option = click.option(
     "-f",
@@ -83,11 +92,17 @@ def check(paths: tuple[Path, ...], config_file: Path, output_format: str, strict
     """Check post-mortems (default: the whole post-mortems folder) and report every problem."""
     project = _project(config_file)
     archive = load_project_archive(project, paths)
-    if archive.diagnostics or output_format in ("json", "gitlab"):
-        click.echo(format_diagnostics(archive.diagnostics, output_format))
+    try:  # PM801-PM804 when a tickets cache exists
+        tickets = tracker_diagnostics(project, archive.postmortems)
+    except CacheError as err:
+        click.echo(f"warning: {err}", err=True)
+        tickets = []
+    diagnostics = sort_diagnostics([*archive.diagnostics, *tickets])
+    if diagnostics or output_format in ("json", "gitlab"):
+        click.echo(format_diagnostics(diagnostics, output_format))
     if output_format == "text":
-        click.echo(summary_line(archive.diagnostics, archive.files_checked), err=True)
-    sys.exit(1 if has_errors(archive.diagnostics, strict=strict) else 0)
+        click.echo(summary_line(diagnostics, archive.files_checked), err=True)
+    sys.exit(1 if has_errors(diagnostics, strict=strict) else 0)
 
 
 @main.command()
@@ -541,3 +556,65 @@ def import_(
         click.echo(outcome.report() if dry_run else outcome.line())
     click.echo(batch_summary(done, dry_run=dry_run), err=True)
     sys.exit(1 if any(outcome.failed for outcome in done) else 0)
+
+
+@main.command()
+@config_option
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="First fetch every ticket the action items name from its tracker (the network and "
+    "each tracker's token_env) into .pmkb/tickets.json.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--strict", is_flag=True, help="Exit 1 when a ticket could not be fetched.")
+def tickets(config_file: Path, refresh: bool, output_format: str, strict: bool) -> None:
+    """Each action item's ticket as its tracker last said (the cache), beside the file's
+    Status; with --refresh, fetched again first. A ticket that cannot be fetched is one line
+    on stderr and keeps its cached state."""
+    project = _project(config_file)
+    trackers = project.config.trackers
+    if not trackers:
+        raise click.ClickException(
+            f"{config_file}: no trackers configured (the postmortems plugin's `trackers` option)"
+        )
+    archive = load_project_archive(project)
+    failed = False
+    if refresh:
+        plan = referenced_tickets(archive.postmortems, trackers)
+        path = cache_path(project.root)
+        with _progress(len(plan.refs), "Fetching tickets") as advance:
+            report = refresh_tickets(path, plan.refs, trackers, os.environ, progress=advance)
+        for line in report.lines:
+            click.echo(line, err=True)
+        if plan.unmatched:
+            cells = ", ".join(plan.unmatched[:5]) + (", ..." if len(plan.unmatched) > 5 else "")
+            click.echo(f"{len(plan.unmatched)} ticket(s) match no tracker: {cells}", err=True)
+        click.echo(report.summary(display_path(path, Path.cwd())), err=True)
+        failed = bool(report.failed)
+    try:
+        lookup = load_lookup(project.root, trackers) or TicketLookup(trackers, TicketCache())
+    except CacheError as err:
+        raise click.ClickException(str(err)) from err
+    rows = ticket_rows(archive.postmortems, lookup)
+    if output_format == "json":
+        click.echo(json.dumps([row.to_json() for row in rows], indent=2, ensure_ascii=False))
+    else:
+        click.echo(rows_table(rows, dt.datetime.now(dt.UTC)))
+    sys.exit(1 if strict and failed else 0)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal (not piped, not CI); else nothing."""
+    if not total or not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update

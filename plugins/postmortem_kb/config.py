@@ -15,16 +15,20 @@ import mergedeep  # MkDocs' own dependency, for INHERIT's merge
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from postmortem_kb.trackers.settings import TrackerSettings, check_unique_labels
+
 
 class SeverityLevel(BaseModel):
+    """One severity level, as the severity page explains it and the badges show it."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    meaning: str = ""
-    paging: str = ""
-    update_cadence: str = ""
-    example: str = ""
-    color: str = "#607d8b"
+    name: str = Field(description="The value of `severity` in the front matter, e.g. SEV1.")
+    meaning: str = Field("", description="What makes an incident this severe.")
+    paging: str = Field("", description="Who is paged, and how fast.")
+    update_cadence: str = Field("", description="How often stakeholders hear of it.")
+    example: str = Field("", description="An incident of this level.")
+    color: str = Field("#607d8b", description="The badge colour (the text colour follows).")
 
 
 DEFAULT_LEVELS = [
@@ -121,27 +125,64 @@ class KBConfig(BaseModel):
         "(`<url_prefix>severity-levels.md`); a page of docs_dir (e.g. `handbook/severity.md`) "
         "links the site's own page instead; false: no severity page, and no links to one.",
     )
-    severity_levels: list[SeverityLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
+    severity_levels: list[SeverityLevel] = Field(
+        default_factory=lambda: list(DEFAULT_LEVELS),
+        description="The severity levels, most severe first (SEV1 to SEV4 by default): the "
+        "values `severity` may take, their badges, and the severity page.",
+    )
     factor_categories: list[str] = Field(
-        default_factory=lambda: ["technical", "process", "organizational", "environmental"]
+        default_factory=lambda: ["technical", "process", "organizational", "environmental"],
+        description="The categories a contributing factor may have (PM109).",
     )
     action_categories: list[str] = Field(
-        default_factory=lambda: ["Prevention", "Detection", "Mitigation", "Process"]
+        default_factory=lambda: ["Prevention", "Detection", "Mitigation", "Process"],
+        description="The categories an action item may have (PM403).",
     )
-    required_sections: list[str] = Field(default_factory=lambda: list(DEFAULT_SECTIONS))
+    required_sections: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SECTIONS),
+        description="The H2 sections every post-mortem has, in this order (PM201, PM202).",
+    )
     optional_sections: dict[str, str | None] = Field(
-        default_factory=lambda: dict(DEFAULT_OPTIONAL_SECTIONS)
+        default_factory=lambda: dict(DEFAULT_OPTIONAL_SECTIONS),
+        description="Sections a post-mortem may add, each with the required section it "
+        "follows (null: first); any other H2 is a warning (PM203).",
     )
-    blame_phrases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_BLAME_PHRASES))
-    min_action_items: int = 3
-    max_action_items: int = 7
-    stale_draft_days: int = 2
+    blame_phrases: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_BLAME_PHRASES),
+        description="Blame-oriented phrases (regular expressions, any case, whole words) "
+        "and the systemic rewording each warning suggests (PM501).",
+    )
+    min_action_items: int = Field(
+        3, ge=0, description="Fewer action items than this is a warning (PM408)."
+    )
+    max_action_items: int = Field(
+        7, ge=1, description="More action items than this is a warning (PM408)."
+    )
+    stale_draft_days: int = Field(
+        2,
+        ge=0,
+        description="A draft whose incident was resolved longer ago than this is a "
+        "warning (PM502).",
+    )
     action_completion_threshold: float = Field(
         0.70,
         ge=0,
         le=1,
         description="The action items' completion and on-time rates (fractions) below which "
         "the ledger, the dashboard and `pmkb actions` show a warning.",
+    )
+    learning_pages: bool = Field(
+        True,
+        description="Add the Learning pages (dashboard, action-item ledger, recurring "
+        "factors, monthly digests), the Atom feed `feed.xml` of new post-mortems, and on "
+        "each post-mortem page the open action items of its related incidents; false "
+        "leaves them all out.",
+    )
+    public_metrics: bool = Field(
+        False,
+        description="On the public site, publish the dashboard with aggregate figures of "
+        "the public post-mortems only (counts, durations, rates: no owner, action text or "
+        "factor description); false (the default): the public site has no Learning pages.",
     )
     site_search: bool = Field(
         True,
@@ -180,6 +221,15 @@ class KBConfig(BaseModel):
         description="A page of docs_dir that is the public site's home page (served as "
         "`index.md` there) and is left out of the internal site, e.g. `public-index.md`.",
     )
+
+    trackers: list[TrackerSettings] = Field(
+        default_factory=list,
+        description="Issue trackers (Jira, GitHub, GitLab) holding the action items' tickets: "
+        "`pmkb tickets --refresh` caches their state in .pmkb/tickets.json, and the ledger "
+        "and `pmkb check` read that cache (the build never calls a tracker).",
+    )
+
+    _unique_trackers = field_validator("trackers")(check_unique_labels)
 
     @field_validator("url_prefix")
     @classmethod

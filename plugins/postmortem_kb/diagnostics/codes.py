@@ -2,7 +2,7 @@
 
 PM0xx: reading the file; PM1xx: front matter; PM2xx: body sections; PM3xx: timeline;
 PM4xx: action items; PM5xx: wording and freshness; PM6xx: links across the archive;
-PM7xx: public content.
+PM7xx: public content; PM8xx: action items against their tracker's tickets.
 """
 
 from __future__ import annotations
@@ -262,6 +262,33 @@ _SPECS = [
         "error",
         "An `<!-- internal -->` block is never closed.",
         "Close it with `<!-- /internal -->`.",
+    ),
+    # PM8xx: rules/tickets.py, from the tickets cache (.pmkb/tickets.json)
+    CodeSpec(
+        "PM801",
+        "warning",
+        "The file says an action item is open, but its ticket is closed in the tracker.",
+        "Write `done YYYY-MM-DD` (the close date) or `not-doing` in the Status column, or "
+        "reopen the ticket.",
+    ),
+    CodeSpec(
+        "PM802",
+        "warning",
+        "The file says an action item is done or not-doing, but its ticket is open.",
+        "Close the ticket in the tracker, or set the Status back to `open`.",
+    ),
+    CodeSpec(
+        "PM803",
+        "warning",
+        "The tracker says the action item's ticket does not exist (404).",
+        "Fix the Ticket cell (a typo, a moved project?) or link the ticket that tracks the work.",
+    ),
+    CodeSpec(
+        "PM804",
+        "warning",
+        "The action item's ticket was closed after its due date.",
+        "Nothing to change in the file; ask at the review what made it slip, and set due "
+        "dates the team can keep.",
     ),
 ]
 
