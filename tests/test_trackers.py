@@ -475,3 +475,21 @@ def test_a_failing_refresh_does_not_need_a_traceback(kb: Path, server: TrackerSe
     lines = [line for line in err.splitlines() if re.match(r"^(jira|github|gitlab) ", line)]
     assert len(lines) == 5
     assert "0 of 5 ticket(s) fetched" in err
+
+
+def test_pmkb_actions_and_export_take_the_trackers_word(kb: Path) -> None:
+    config = ["-f", str(kb / "mkdocs.yml"), "--as-of", "2025-03-01"]
+    runner = CliRunner()
+    before = json.loads(runner.invoke(main, ["export", *config]).stdout)["summary"]
+    assert (before["completion_rate"], before["on_time_rate"]) == (0.2, 0.0)
+    assert pmkb_tickets(kb, "--refresh")[0] == 0
+    actions = json.loads(runner.invoke(main, ["actions", "--format", "json", *config]).stdout)
+    assert sorted((a["status"], a["done_on"]) for a in actions) == [
+        ("done", "2024-11-28"),
+        ("done", "2024-12-09"),
+        ("done", "2025-02-01"),
+        ("not-doing", None),
+        ("open", None),
+    ]
+    after = json.loads(runner.invoke(main, ["export", *config]).stdout)["summary"]
+    assert (after["completion_rate"], after["on_time_rate"]) == (0.75, 0.5)

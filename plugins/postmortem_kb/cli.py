@@ -28,7 +28,7 @@ from postmortem_kb.importers.section_map import MapError, load_section_map
 from postmortem_kb.importers.source_doc import find_sources
 from postmortem_kb.learning.digest import digest_html, digest_json, digest_markdown, monthly_digest
 from postmortem_kb.learning.export import export_csv, export_data, export_json
-from postmortem_kb.learning.ledger import build_ledger, rates, review_order
+from postmortem_kb.learning.ledger import StatusSource, build_ledger, rates, review_order
 from postmortem_kb.learning.periods import as_of_or_today, month_of
 from postmortem_kb.learning.reports import actions_csv, actions_json, actions_table, rates_lines
 from postmortem_kb.project import Project, load_project
@@ -48,7 +48,7 @@ from postmortem_kb.similarity.profiles import similar_to_draft
 from postmortem_kb.similarity.vectors import Similar
 from postmortem_kb.trackers.cache import CacheError, TicketCache, cache_path
 from postmortem_kb.trackers.fetch import Progress
-from postmortem_kb.trackers.lookup import TicketLookup, load_lookup
+from postmortem_kb.trackers.lookup import TicketLookup, load_lookup, status_sources
 from postmortem_kb.trackers.refresh import referenced_tickets, refresh_tickets
 from postmortem_kb.trackers.report import rows_table, ticket_rows
 
@@ -376,7 +376,8 @@ def actions(
             f"{', '.join(unknown)}: not one of {', '.join(ACTION_STATUSES)}", param_hint="--status"
         )
     day = _as_of(as_of)
-    ledger = build_ledger(load_project_archive(project).postmortems)
+    postmortems = load_project_archive(project).postmortems
+    ledger = build_ledger(postmortems, _status_sources(project))
     shown = ledger.select(
         owner=owner, service=service, statuses=wanted, overdue_as_of=day if overdue else None
     )
@@ -444,7 +445,9 @@ def export(config_file: Path, output_format: str, as_of: dt.datetime | None) -> 
     """Every incident with its durations, factors and action items, and the summary rates
     (JSON: schema/incidents.schema.json; CSV: one row per incident)."""
     project = _project(config_file)
-    data = export_data(load_project_archive(project).postmortems, _as_of(as_of))
+    postmortems = load_project_archive(project).postmortems
+    ledger = build_ledger(postmortems, _status_sources(project))
+    data = export_data(postmortems, _as_of(as_of), ledger)
     click.echo(export_csv(data) if output_format == "csv" else export_json(data), nl=False)
 
 
@@ -618,3 +621,13 @@ def _progress(total: int, label: str) -> Iterator[Progress | None]:
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
+
+
+def _status_sources(project: Project) -> list[StatusSource]:
+    """The tickets cache as the ledger's first status source (none without one); a broken
+    cache is one warning, and the Markdown statuses are used."""
+    try:
+        return status_sources(project.root, project.config.trackers)
+    except CacheError as err:
+        click.echo(f"warning: {err}; using the Status column", err=True)
+        return []
