@@ -13,7 +13,7 @@ Runs, for N synthetic post-mortems, the three measurements the search issue asks
    ``--keep``/``--reuse``) are for running it on its own.
 
 For `pmkb search`, generates N synthetic post-mortems (``synthetic.write_postmortems``) in a temporary
-directory, indexes them with ``postmortem_kb.search_index`` and reports:
+directory, indexes them with ``postmortem_kb.search.archive`` and reports:
 
 * the time of a full build and the size of the index on disk;
 * the time of an incremental update after 1% of the files changed (and of a no-op one);
@@ -51,7 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import similarity_scale  # noqa: E402
 import site_search_scale  # noqa: E402
-from postmortem_kb.search.archive.index import Hit, SearchDocument, SearchIndex  # noqa: E402
+from postmortem_kb.search.archive.analysis import SearchDocument  # noqa: E402
+from postmortem_kb.search.archive.index import Hit, SearchIndex  # noqa: E402
 from synthetic import write_postmortems  # noqa: E402
 
 # yaml.safe_load's loader, in C when libyaml is there (the pure-Python one takes ~5 ms a file).

@@ -42,7 +42,8 @@ from postmortem_kb.rules.checks import ACTION_STATUSES
 from postmortem_kb.rules.tickets import tracker_diagnostics
 from postmortem_kb.scaffold.init import CI_CHOICES, InitError, init_kb
 from postmortem_kb.scaffold.new_postmortem import new_postmortem
-from postmortem_kb.search.archive.index import Hit, IndexLockedError, QueryError, SearchIndex
+from postmortem_kb.search.archive.index import Hit, IndexLockedError, SearchIndex
+from postmortem_kb.search.archive.query import QueryError
 from postmortem_kb.search.archive.refresh import CACHE_DIR, refresh
 from postmortem_kb.similarity.profiles import similar_to_draft
 from postmortem_kb.similarity.vectors import Similar

@@ -16,7 +16,8 @@ from postmortem_kb.format.archive import display_path
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_file
 from postmortem_kb.format.plaintext import markdown_to_text
-from postmortem_kb.search.archive.index import SearchDocument, SearchIndex, UpdateStats
+from postmortem_kb.search.archive.analysis import SearchDocument
+from postmortem_kb.search.archive.index import SearchIndex, UpdateStats
 from postmortem_kb.similarity.profiles import section_text
 
 CACHE_DIR = Path(".pmkb") / "search"
