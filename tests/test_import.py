@@ -397,3 +397,77 @@ def test_cli_reports_a_bad_map_file_in_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "map.yaml" in result.output and "Traceback" not in result.output
+
+
+DAY_HEADINGS = """# Incident report May 12 2025 - Hub provisioning
+
+## Summary
+
+Servers took more than 15 minutes to start.
+
+## Timeline
+
+_All times in EEST_
+
+## May 12
+
+### 20:15
+
+A ticket is opened about slow servers.
+
+### 23:00
+
+Memory limits are set.
+
+## May 13
+
+### 00:40
+
+The hub is healthy again.
+
+## Resolution
+
+Explicit memory limits.
+"""
+
+
+def test_day_and_time_subheadings_after_the_timeline(tmp_path: Path) -> None:
+    draft = draft_of(DAY_HEADINGS, "2025-05-12-hub.md")
+    targets = [(b.heading.text, b.target.name) for b in draft.blocks if b.heading]
+    assert targets == [
+        ("Summary", "Summary"),
+        ("Timeline", "Timeline"),
+        ("May 12", "Timeline"),
+        ("20:15", "Timeline"),
+        ("23:00", "Timeline"),
+        ("May 13", "Timeline"),
+        ("00:40", "Timeline"),
+        ("Resolution", "Summary"),
+    ]
+    # EEST is UTC+03:00; the day headings give each time its date
+    assert section(draft, "Timeline").startswith(
+        "\n- 2025-05-12 17:15 A ticket is opened about slow servers.\n"
+        "- 2025-05-12 20:00 Memory limits are set.\n"
+        "- 2025-05-12 21:40 The hub is healthy again.\n"
+    )
+    assert "### Resolution\n\nExplicit memory limits." in section(draft, "Summary")
+    assert_nothing_lost(DAY_HEADINGS, draft)
+    assert not [d for d in checked(tmp_path, draft) if d.is_error]
+
+
+def test_cli_names_an_unreadable_file_and_imports_the_others(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "bad.md").write_bytes(b"# Outage\n\nCaf\xe9\n")
+    (tmp_path / "src" / "2024-02-02-good.md").write_text("# Good\n\n## Summary\n\nFine.\n")
+    (tmp_path / "src" / "broken-front-matter.md").write_text("---\ntitle: [x\n---\n# Y\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "src"), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'src' / 'bad.md'}:3: invalid UTF-8 byte 0xe9" in result.output
+    assert "Traceback" not in result.output
+    good, broken_name = sorted(p.name for p in out.iterdir())
+    assert good == "2024-02-02-good.md"
+    assert broken_name.endswith("-y.md")  # no date stated: the source file's date
+    broken = (out / broken_name).read_text(encoding="utf-8")
+    assert "front matter (line 2: the front matter is not valid YAML)" in broken
+    assert "title: [x" in broken

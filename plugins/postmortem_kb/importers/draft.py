@@ -92,6 +92,8 @@ def build_draft(
     blocks = _blocks(source, section_map, skip=title_lines)
     date, date_todo = _date(source, title, blocks)
     todos: list[str] = []
+    if source.front_matter_error:
+        todos.append(f"the source's front matter ({source.front_matter_error}): kept in the notes")
     fields = _fields(source, blocks)
     zone = _zone(source, blocks)
     by_section: dict[str, list[Block]] = {}

@@ -100,7 +100,7 @@ REGIONS = {
 _ZONE_STATEMENT = re.compile(
     r"(?:all\s+)?(?:times?|timestamps?)\s+(?:are\s+)?(?:(?:in|are)\s+)?(?:(?:in|are)\s+)?"
     r"(?P<zone>(?:UTC|GMT)\s?[+-]\s?\d{1,2}(?::?\d{2})?|[A-Z][A-Za-z]+/[A-Za-z_]+|"
-    r"UTC|GMT|[A-Z]{2,4}T|MSK|pacific|eastern)\b",
+    r"UTC|GMT|[A-Z]{2,4}T|MSK|pacific|eastern)(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
 
@@ -212,7 +212,7 @@ def parse_stamp(
     return day, time, rest, match.group("zone")
 
 
-_DATE_ANYWHERE = re.compile(rf"(?<![\w/-])(?:{_DATE})(?![\w/])", re.IGNORECASE)
+_DATE_ANYWHERE = re.compile(rf"(?<![\w-])(?:{_DATE})(?![\w/])", re.IGNORECASE)
 
 
 def first_date(text: str) -> dt.date | None:
