@@ -14,10 +14,13 @@ from postmortem_kb.public.redaction import (
     INTERNAL_TITLE,
     InternalBlock,
     find_internal_blocks,
-    internal_blocks,
     mark_internal_for_site,
     redact_for_public,
 )
+
+
+def blocks_of(markdown: str) -> list[InternalBlock]:
+    return list(find_internal_blocks(markdown).blocks)
 
 
 def md(text: str) -> str:
@@ -47,7 +50,7 @@ def test_admonition_block_with_blank_lines_inside() -> None:
 
         After.
         """)
-    assert internal_blocks(body) == [
+    assert blocks_of(body) == [
         InternalBlock(
             3, 6, "The failing host was db-pay-07.\n\nCustomer Acme Corp escalated.", "admonition"
         )
@@ -57,22 +60,22 @@ def test_admonition_block_with_blank_lines_inside() -> None:
 @pytest.mark.parametrize("marker", ["!!!", "???", "???+"])
 def test_admonition_variants_and_title(marker: str) -> None:
     body = f'{marker} internal "Escalation"\n    secret\n\nafter\n'
-    (block,) = internal_blocks(body)
+    (block,) = blocks_of(body)
     assert (block.start, block.end, block.text, block.title) == (1, 2, "secret", "Escalation")
 
 
 def test_admonition_content_indented_with_tab() -> None:
-    (block,) = internal_blocks("!!! internal\n\tsecret\n\t    code\nafter\n")
+    (block,) = blocks_of("!!! internal\n\tsecret\n\t    code\nafter\n")
     assert (block.end, block.text) == (3, "secret\n    code")
 
 
 def test_admonition_of_another_type_is_not_internal() -> None:
-    assert internal_blocks('!!! note "internal"\n    fine\n!!! internals\n    fine\n') == []
+    assert blocks_of('!!! note "internal"\n    fine\n!!! internals\n    fine\n') == []
 
 
 def test_comment_block_tolerates_spacing_and_case() -> None:
     body = "a\n<!--internal-->\nsecret\n  <!--  / INTERNAL -->\nb\n"
-    assert internal_blocks(body) == [InternalBlock(2, 4, "secret", "comment")]
+    assert blocks_of(body) == [InternalBlock(2, 4, "secret", "comment")]
 
 
 def test_nested_list_and_code_inside_blocks() -> None:
@@ -93,7 +96,7 @@ def test_nested_list_and_code_inside_blocks() -> None:
             ```
             <!-- /internal -->
         """)
-    first, second = internal_blocks(body)
+    first, second = blocks_of(body)
     assert (first.start, first.end, first.syntax) == (2, 8, "admonition")
     assert first.text.startswith("- nested db-pay-07\n    - deeper\n\n```")
     assert (second.start, second.end, second.syntax) == (10, 15, "comment")
@@ -118,7 +121,7 @@ def test_markers_inside_code_fences_are_ignored() -> None:
 
 def test_nested_comment_pairs_close_at_the_matching_marker() -> None:
     body = "<!-- internal -->\na\n<!-- internal -->\nb\n<!-- /internal -->\nc\n<!-- /internal -->\n"
-    (block,) = internal_blocks(body)
+    (block,) = blocks_of(body)
     assert (block.start, block.end) == (1, 7)
 
 
@@ -352,10 +355,8 @@ def test_unclosed_pair_is_marked_to_the_end() -> None:
 
 def test_marked_blocks_are_found_again_with_same_content() -> None:
     marked = mark_internal_for_site(BODY)
-    assert [block.text for block in internal_blocks(marked)] == [
-        block.text for block in internal_blocks(BODY)
-    ]
-    assert all(block.syntax == "admonition" for block in internal_blocks(marked))
+    assert [block.text for block in blocks_of(marked)] == [block.text for block in blocks_of(BODY)]
+    assert all(block.syntax == "admonition" for block in blocks_of(marked))
 
 
 # --- robustness -----------------------------------------------------------------------
@@ -374,4 +375,4 @@ def test_any_markdown_redacts_idempotently_and_marks_every_pair(body: str) -> No
     once = redact_for_public(body, public_only)
     assert redact_for_public(once, public_only) == once
     marked = mark_internal_for_site(body)
-    assert all(block.syntax == "admonition" for block in internal_blocks(marked))
+    assert all(block.syntax == "admonition" for block in blocks_of(marked))

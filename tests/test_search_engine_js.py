@@ -27,9 +27,10 @@ from postmortem_kb.search.site.index_writer import (
     facet_files,
     impacts,
     ordered,
-    read_shard,
     tokens,
 )
+
+from .shards import read_shard
 
 REPO = Path(__file__).resolve().parent.parent
 QUERY_INDEX = REPO / "tests" / "js" / "query_index.js"

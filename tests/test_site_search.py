@@ -30,25 +30,24 @@ from postmortem_kb.search.site.index_writer import (
     SHARD_BYTES,
     SearchDoc,
     SearchMarkup,
-    decode_postings,
     encode_postings,
     impacts,
     normalise,
     ordered,
-    read_shard,
     tokens,
     write_index,
 )
-from postmortem_kb.search.site.page_text import (
+from postmortem_kb.site.kb_site import KBSite
+from postmortem_kb.site.search_markup import (
     HANDBOOK,
     page_text,
     postmortem_markup,
     search_doc,
     unindexed,
 )
-from postmortem_kb.site.kb_site import KBSite
 
 from .conftest import GOOD_NAME, REPO, build_site
+from .shards import decode_postings, read_shard
 
 MATERIAL = Path(__import__("material").__file__).parent / "templates"
 GOOD_ID = GOOD_NAME.removesuffix(".md")

@@ -110,11 +110,6 @@ def find_internal_blocks(markdown: str) -> InternalScan:
     return _scan(lines)
 
 
-def internal_blocks(markdown: str) -> list[InternalBlock]:
-    """The internal blocks of ``markdown``; use :func:`find_internal_blocks` for problems too."""
-    return list(find_internal_blocks(markdown).blocks)
-
-
 def redact_for_public(markdown: str, is_public_link: Callable[[str], bool]) -> str:
     """The body as the public site may show it.
 

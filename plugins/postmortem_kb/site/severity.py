@@ -50,10 +50,7 @@ def text_color(background: str) -> str:
     white for a colour that is not a hex code (a CSS name, `rgb(...)`)."""
     if not _HEX.match(background):
         return WHITE
-    luminance = relative_luminance(background)
-    on_black = (luminance + 0.05) / 0.05
-    on_white = 1.05 / (luminance + 0.05)
-    return BLACK if on_black > on_white else WHITE
+    return BLACK if contrast_ratio(background, BLACK) > contrast_ratio(background, WHITE) else WHITE
 
 
 def relative_luminance(color: str) -> float:
@@ -67,5 +64,6 @@ def relative_luminance(color: str) -> float:
 
 
 def contrast_ratio(first: str, second: str) -> float:
+    """The WCAG 2 contrast ratio of two `#rgb`/`#rrggbb` colours, from 1 to 21."""
     lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)

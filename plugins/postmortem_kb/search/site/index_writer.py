@@ -196,25 +196,6 @@ def encode_postings(postings: Sequence[tuple[int, int]]) -> bytes:
     return bytes(out)
 
 
-def decode_postings(data: bytes) -> list[tuple[int, int]]:
-    """The inverse of `encode_postings` (tests and benchmarks; the browser has its own)."""
-    postings = []
-    doc_id = shift = delta = 0
-    i = 0
-    while i < len(data):
-        byte = data[i]
-        i += 1
-        delta |= (byte & 0x7F) << shift
-        if byte & 0x80:
-            shift += 7
-            continue
-        doc_id += delta
-        postings.append((doc_id, data[i]))
-        i += 1
-        delta = shift = 0
-    return postings
-
-
 def _utf16(term: str) -> bytes:
     """The sort key of the browser's `<` on strings (UTF-16 code units), which differs from
     Python's for characters beyond U+FFFF; the browser binary-searches the sorted terms."""
@@ -250,18 +231,6 @@ def _shard(
     header = {"terms": terms, "df": [len(postings[t]) for t in terms], "offsets": offsets}
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return struct.pack("<I", len(head)) + head + b"".join(blobs)
-
-
-def read_shard(data: bytes) -> dict[str, list[tuple[int, int]]]:
-    """A shard's postings by term (tests and benchmarks)."""
-    (length,) = struct.unpack_from("<I", data)
-    header = json.loads(data[4 : 4 + length])
-    body = data[4 + length :]
-    ends = [*header["offsets"][1:], len(body)]
-    return {
-        term: decode_postings(body[start:end])
-        for term, start, end in zip(header["terms"], header["offsets"], ends, strict=True)
-    }
 
 
 def _delta(ids: Iterable[int]) -> list[int]:
