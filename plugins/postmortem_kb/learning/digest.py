@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -93,8 +94,22 @@ def monthly_digest(postmortems: Iterable[PostMortem], month: str) -> Digest:
     year, number = parse_month(month)
     wanted = f"{year:04d}-{number:02d}"
     chosen = [pm for pm in postmortems if pm.meta.date and month_of(pm.meta.date) == wanted]
-    chosen.sort(key=lambda pm: (pm.meta.date or dt.date.min, pm.id))
-    return Digest(wanted, tuple(digest_entry(pm) for pm in chosen))
+    return _digest(wanted, chosen)
+
+
+def monthly_digests(postmortems: Iterable[PostMortem]) -> list[Digest]:
+    """The digest of every month with a post-mortem, oldest first, in one pass (for a site
+    with a page per month)."""
+    months: dict[str, list[PostMortem]] = defaultdict(list)
+    for pm in postmortems:
+        if pm.meta.date:
+            months[month_of(pm.meta.date)].append(pm)
+    return [_digest(month, months[month]) for month in sorted(months)]
+
+
+def _digest(month: str, postmortems: list[PostMortem]) -> Digest:
+    ordered = sorted(postmortems, key=lambda pm: (pm.meta.date or dt.date.min, pm.id))
+    return Digest(month, tuple(digest_entry(pm) for pm in ordered))
 
 
 def _status(entry: ActionEntry) -> str:

@@ -18,12 +18,13 @@ import csv
 import datetime as dt
 import io
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from postmortem_kb.format.frontmatter import ContributingFactor
 from postmortem_kb.format.model import PostMortem
-from postmortem_kb.learning.ledger import Ledger, build_ledger, rates
+from postmortem_kb.learning.ledger import ActionEntry, Ledger, build_ledger, rates
 from postmortem_kb.learning.metrics import incident_metrics
 from postmortem_kb.learning.recurrence import analyse
 
@@ -60,7 +61,8 @@ def _ordered(postmortems: Sequence[PostMortem]) -> list[PostMortem]:
     return sorted(postmortems, key=lambda pm: (pm.meta.date or dt.date.min, pm.id))
 
 
-def incident_json(pm: PostMortem, ledger: Ledger, as_of: dt.date) -> dict[str, Any]:
+def incident_json(pm: PostMortem, actions: Sequence[ActionEntry], as_of: dt.date) -> dict[str, Any]:
+    """One incident of the export; `actions` are its ledger entries."""
     metrics = incident_metrics(pm)
     return {
         "id": pm.id,
@@ -73,7 +75,7 @@ def incident_json(pm: PostMortem, ledger: Ledger, as_of: dt.date) -> dict[str, A
         "time_to_mitigate_s": metrics.time_to_mitigate_s,
         "time_to_resolve_s": metrics.time_to_resolve_s,
         "factors": [factor_json(f) for f in pm.meta.contributing_factors],
-        "action_items": [e.to_json(as_of) for e in ledger.entries if e.incident == pm.id],
+        "action_items": [entry.to_json(as_of) for entry in actions],
     }
 
 
@@ -83,10 +85,13 @@ def export_data(
     """The export object; `ledger` defaults to the Markdown statuses of `postmortems`."""
     ledger = ledger or build_ledger(postmortems)
     totals = rates(ledger.entries, as_of, threshold=0.0)
+    by_incident: dict[str, list[ActionEntry]] = defaultdict(list)
+    for entry in ledger.entries:
+        by_incident[entry.incident].append(entry)
     return {
         "schema_version": SCHEMA_VERSION,
         "as_of": as_of.isoformat(),
-        "incidents": [incident_json(pm, ledger, as_of) for pm in _ordered(postmortems)],
+        "incidents": [incident_json(pm, by_incident[pm.id], as_of) for pm in _ordered(postmortems)],
         "summary": {
             "completion_rate": totals.completion_rate,
             "on_time_rate": totals.on_time_rate,
@@ -95,8 +100,10 @@ def export_data(
     }
 
 
-def export_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+def export_json(data: dict[str, Any], indent: int | None = 2) -> str:
+    """The export as JSON text; `indent=None` is compact, and about 3x faster to write
+    (Python's C encoder does not indent)."""
+    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
 
 
 def export_csv(data: dict[str, Any]) -> str:
