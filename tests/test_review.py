@@ -70,7 +70,7 @@ def test_review_lists_diagnostics_similar_incidents_and_related_open_actions(
     assert "| PM501 |" in text
 
 
-def test_the_incident_that_names_the_reviewed_one_counts_as_related(
+def test_the_incident_that_names_the_reviewed_one_is_related_not_similar(
     make_project: Callable[..., Path], good_text: str
 ) -> None:
     project = make_project({GOOD_NAME: good_text, RELATED_NAME: related_text(good_text)})
@@ -79,6 +79,7 @@ def test_the_incident_that_names_the_reviewed_one_counts_as_related(
     )
     assert [r.incident.id for r in one.related_actions] == ["2024-11-15-payments-pool-exhaustion"]
     assert [i.owner for i in one.related_actions[0].items] == ["@lee"]
+    assert one.similar == ()  # the near-copy that links to it is not "similar": it is related
 
 
 def test_table_cells_are_escaped() -> None:

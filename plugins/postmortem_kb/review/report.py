@@ -62,7 +62,8 @@ def review_files(
     count: int = SIMILAR_COUNT,
     today: dt.date | None = None,
 ) -> list[PostMortemReview]:
-    """One review per file of `files`, in their order."""
+    """One review per file of `files`, in their order. As on a post-mortem's page, the
+    similar incidents leave out those already linked to it, in either direction."""
     today = today or dt.datetime.now(dt.UTC).date()
     if not files:
         return []
@@ -78,8 +79,10 @@ def review_files(
         similar: tuple[SimilarIncident, ...] = ()
         related: tuple[RelatedActions, ...] = ()
         if pm is not None:
-            matches = similar_to_draft(pm, archive, count)
-            similar = tuple(SimilarIncident(m, by_id[m.id]) for m in matches)
+            linked = set(backlinks.get(pm.id, ()))  # its `related` are left out already
+            matches = similar_to_draft(pm, archive, count + len(linked))
+            similar = tuple(SimilarIncident(m, by_id[m.id]) for m in matches if m.id not in linked)
+            similar = similar[:count]
             related = _related_actions(pm, by_id, backlinks.get(pm.id, ()))
         diagnostics = tuple(d for d in checked.diagnostics if d.path == path)
         reviews.append(PostMortemReview(path, pm, diagnostics, similar, related, today))
