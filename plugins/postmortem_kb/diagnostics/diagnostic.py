@@ -1,7 +1,8 @@
 """One diagnostic type for every problem the checks find, and its output formats.
 
 A diagnostic is data: it is made in one place (the parser or a check) and printed by
-`format_diagnostics` as terminal text, GitHub Actions annotations or JSON.
+`format_diagnostics` as terminal text, GitHub Actions annotations, JSON or a GitLab
+code quality report (`code_quality.py`).
 """
 
 from __future__ import annotations
