@@ -51,10 +51,14 @@ _TIME = (
 )
 _ZONE_WORD = r"(?P<zone>UTC|GMT|Z|[ECMP][SD]T|CES?T|BST)?"
 # A time stamp at the start of a text: a date, a time, or both (either order), then a separator.
+_WEEKDAY = r"(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:day)?\.?,?\s+"
 _STAMP = re.compile(
-    rf"^[\s*_~`\[(]*(?:(?:{_DATE})[\s,T@-]*(?:at\s+)?)?(?:{_TIME}\s*{_ZONE_WORD})?[\])*_`]*",
+    rf"^[\s*_~`\[(]*(?:{_WEEKDAY})?(?:(?:{_DATE})[\s,T@-]*(?:at\s+)?)?"
+    rf"(?:{_TIME}\s*{_ZONE_WORD})?[\])*_`]*",
     re.IGNORECASE,
 )
+# A date after the time ("02:54 AM PST Monday Nov 1st: ..."), read when none came before it.
+_DATE_AFTER = re.compile(rf"^(?:{_WEEKDAY})?(?:{_DATE})[\s,]*", re.IGNORECASE)
 _STAMP_AT_END = re.compile(
     rf"(?P<text>.*?)[\s:,-]+(?:(?:{_DATE})[\s,T]*)(?:{_TIME})\s*{_ZONE_WORD}[.\s]*$",
     re.IGNORECASE,
@@ -207,6 +211,9 @@ def parse_stamp(
         return None, None, text, None
     separators = " \t:,.|\u2013\u2014-"
     rest = text[match.end() :].lstrip(separators).strip()
+    if time is not None and not written and (after := _DATE_AFTER.match(rest)):
+        day = _date_of(after, default_date) or day
+        rest = rest[after.end() :].lstrip(separators).strip()
     if text.lstrip().startswith(("**", "__")) and rest.startswith(("**", "__")):
         rest = rest[2:].lstrip(separators)  # the close of a bold stamp: "**June 14, 10:00:**"
     return day, time, rest, match.group("zone")
