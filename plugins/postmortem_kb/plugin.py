@@ -8,7 +8,6 @@ pydantic model the CLI uses (`KBConfig`).
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +28,7 @@ from pydantic import ValidationError
 from postmortem_kb.config import KBConfig
 from postmortem_kb.diagnostics.diagnostic import Diagnostic
 from postmortem_kb.format.archive import Archive
+from postmortem_kb.learning.periods import build_date
 from postmortem_kb.project import Project
 from postmortem_kb.public.leak_check import check_site, leak_sources
 from postmortem_kb.public.publish import (
@@ -52,6 +52,9 @@ TEMPLATES = Path(__file__).parent / "site" / "templates"
 (partials/header.html). A file at the same path in the site's `custom_dir` wins."""
 STYLESHEET = Path(__file__).parent / "site" / "assets" / "pmkb.css"
 STYLESHEET_URI = "assets/pmkb/pmkb.css"
+LEARNING_STYLESHEET = {  # the Learning pages' charts and tables (`learning_pages`)
+    "assets/pmkb/learning.css": Path(__file__).parent / "site" / "assets" / "learning.css"
+}
 _SEARCH_ASSETS_DIR = Path(__file__).parent / "search" / "site" / "assets"
 SEARCH_ASSETS = {  # the site search's dialog (templates/partials/pmkb/search.html)
     "assets/pmkb/search.css": _SEARCH_ASSETS_DIR / "search.css",
@@ -109,6 +112,9 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         _add_templates(config)
         if STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(STYLESHEET_URI)
+        for uri in LEARNING_STYLESHEET if self.kb_config.learning_pages else ():
+            if uri not in config.extra_css:
+                config.extra_css.append(uri)
         if "md_in_html" not in config.markdown_extensions:  # for site_search.unindexed
             config.markdown_extensions.append("md_in_html")
         if self.kb_config.site_search:
@@ -137,7 +143,10 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         every page would carry the whole archive, and MkDocs would list each one as omitted.
         """
         assert self.project is not None
-        today = dt.datetime.now(dt.UTC).date()
+        try:
+            today = build_date()  # SOURCE_DATE_EPOCH if set, else today (UTC)
+        except ValueError as err:
+            raise PluginError(str(err)) from err
         self.archive = load_project_archive(self.project, today=today)
         _report(self.archive.diagnostics)
         public = self.kb_config.public
@@ -159,14 +168,24 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             (f.src_uri for f in files.documentation_pages()), self.kb_config.runbooks_dir
         )
         self.site = KBSite(
-            shown.newest_first(), self.kb_config, runbook_uris=runbooks, today=today, public=public
+            shown.newest_first(),
+            self.kb_config,
+            runbook_uris=runbooks,
+            today=today,
+            public=public,
+            directory_urls=config.use_directory_urls,
         )
         for page in self.site.generated_pages():
             inclusion = InclusionLevel.UNDEFINED if page.in_nav else NOT_IN_NAV
             file = File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion)
             _add_generated(files, outputs, file)
+        feed = self.site.feed(config.site_name, config.site_url, lambda uri: _url(files, uri))
+        if feed is not None:
+            file = File.generated(config, self.site.feed_uri, content=feed, inclusion=NOT_IN_NAV)
+            _add_generated(files, outputs, file)
         assets = {
             STYLESHEET_URI: STYLESHEET,
+            **(LEARNING_STYLESHEET if self.kb_config.learning_pages else {}),
             **(SEARCH_ASSETS if self.kb_config.site_search else {}),
         }
         for uri, path in assets.items():
@@ -183,6 +202,9 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         env.filters["pmkb_page"] = _page_of(files)
         env.globals["pmkb_site_search"] = self.kb_config.site_search
         env.globals["pmkb_search_facets"] = facet_order(self.kb_config)
+        env.globals["pmkb_feed"] = (  # the Atom feed's <link> in every page's head
+            self.site.feed_uri if self.kb_config.learning_pages and self.site else None
+        )
         return env
 
     def on_page_markdown(
@@ -368,6 +390,13 @@ def _add_generated(files: Files, outputs: dict[str, str], file: File) -> None:
         return
     files.append(file)
     outputs[file.dest_uri] = file.src_uri
+
+
+def _url(files: Files, src_uri: str) -> str:
+    """The URL (from the site's root) of the file at `src_uri`, which must exist."""
+    file = files.get_file_from_path(src_uri)
+    assert file is not None, src_uri
+    return file.url
 
 
 def _page_of(files: Files) -> Callable[[str | None], Page | None]:

@@ -12,12 +12,14 @@ questions, without knowing MkDocs:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 
 from postmortem_kb.config import KBConfig
+from postmortem_kb.learning.feed import FEED_URI, atom_feed
 from postmortem_kb.site.index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, IndexPages
 from postmortem_kb.site.listings import (
     DIMENSIONS,
@@ -29,6 +31,7 @@ from postmortem_kb.site.listings import (
     build_listings,
 )
 from postmortem_kb.format.model import PostMortem
+from postmortem_kb.site.learning_pages import LearningPages
 from postmortem_kb.site.page_header import PostMortemHeader, build_header
 from postmortem_kb.similarity.profiles import similar_incidents
 from postmortem_kb.public.publish import public_page_markdown
@@ -54,10 +57,13 @@ class KBSite:
         runbook_uris: dict[str, str],
         today: dt.date,
         public: bool = False,
+        directory_urls: bool = True,
     ) -> None:
         """`incidents` newest first; `runbook_uris` maps runbook ids to their source paths.
-        `public`: the public site, whose `incidents` are `public.public_archive`'s."""
+        `public`: the public site, whose `incidents` are `public.public_archive`'s.
+        `directory_urls`: MkDocs' `use_directory_urls` (the ledger's HTML links follow it)."""
         self.config = config
+        self.directory_urls = directory_urls
         self.today = today
         self.public = public
         self.runbook_uris = runbook_uris
@@ -70,7 +76,43 @@ class KBSite:
         self._headers: dict[str, PostMortemHeader] = {}
 
     def generated_pages(self) -> list[GeneratedPage]:
-        return list(self.index_pages.pages())
+        learning = self.learning.pages() if self.learning else ()
+        return [*self.index_pages.pages(), *learning]
+
+    @cached_property
+    def learning(self) -> LearningPages | None:
+        """The Learning pages (`learning_pages` option); on the public site only with
+        `public_metrics`, and then the dashboard's aggregates only."""
+        if not self.config.learning_pages or (self.public and not self.config.public_metrics):
+            return None
+        return LearningPages(
+            self.listings.incidents,
+            self.config,
+            as_of=self.today,
+            layout=self.layout,
+            public=self.public,
+            directory_urls=self.directory_urls,
+        )
+
+    def feed(
+        self, site_name: str, site_url: str | None, url_of: Callable[[str], str]
+    ) -> bytes | None:
+        """The Atom feed of the site's post-mortems (`learning.feed`), or None with
+        `learning_pages: false`; `url_of` gives a page's URL from its source path."""
+        if not self.config.learning_pages:
+            return None
+        return atom_feed(
+            self.listings.incidents,
+            title=site_name,
+            site_url=site_url,
+            page_url=lambda pm: url_of(self.layout.postmortem(pm.id)),
+            home_url=url_of(self.layout.all_incidents()),
+            feed_path=self.feed_uri,
+        )
+
+    @property
+    def feed_uri(self) -> str:
+        return f"{self.layout.prefix}{FEED_URI}"
 
     def is_postmortem(self, src_uri: str) -> bool:
         return src_uri in self._postmortems
@@ -89,6 +131,10 @@ class KBSite:
                 self.similar.get(pm.id, ()),
                 public=self.public,
             )
+            if self.learning is not None and not self.public:
+                header = self._headers[src_uri]
+                actions = self.learning.open_actions(header.related)
+                self._headers[src_uri] = dataclasses.replace(header, open_actions=actions)
         return self._headers[src_uri]
 
     def search_markup(self, src_uri: str) -> SearchMarkup | None:
@@ -101,6 +147,8 @@ class KBSite:
             return postmortem_markup(pm, self.config)
         if src_uri == HOME_URI or self.layout.is_listing(src_uri):
             return None
+        if self.learning is not None and self.learning.at.contains(src_uri):
+            return None  # listings and figures, like the incident listings
         return HANDBOOK
 
     def page_markdown(

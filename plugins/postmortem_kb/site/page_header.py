@@ -57,6 +57,17 @@ class IncidentLink:
 
 
 @dataclass(frozen=True)
+class OpenAction:
+    """An open action item of a related incident, as the footer lists it."""
+
+    action: str
+    owner: str
+    due: str | None  # "2024-06-01"
+    overdue: bool
+    incident: IncidentLink
+
+
+@dataclass(frozen=True)
 class PostMortemHeader:
     id: str
     severity: Badge | None
@@ -80,6 +91,9 @@ class PostMortemHeader:
     public: bool = False  # the public site's page: no roles, authors, channel or runbooks
     lead: tuple[str, ...] = ()  # public page: the public summary, as plain-text paragraphs
     public_summary: str | None = None  # internal page: the `public_summary` field, to review
+    # the open action items of the `related` incidents (learning_pages.LearningPages);
+    # None when the site does not show them (public site, `learning_pages: false`)
+    open_actions: tuple[OpenAction, ...] | None = None
 
 
 def build_header(
