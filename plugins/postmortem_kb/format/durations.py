@@ -31,3 +31,15 @@ def format_duration(duration: dt.timedelta | None) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(seconds // _HOUR, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def iso_duration(duration: dt.timedelta | None) -> str | None:
+    """`duration` as the machine-readable value of a `<time datetime>`, to the minute:
+    "PT7M", "PT1H18M", "PT52H" (hours only, as HTML's duration syntax has no days in the
+    `PT` form); None (or negative) is None. Rounded down like `format_duration`."""
+    if duration is None or duration < dt.timedelta(0):
+        return None
+    hours, minutes = divmod(int(duration.total_seconds()) // _MINUTE, 60)
+    if not hours:
+        return f"PT{minutes}M"
+    return f"PT{hours}H{minutes}M" if minutes else f"PT{hours}H"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from postmortem_kb.config import KBConfig
-from postmortem_kb.site.durations import NOT_RECORDED, format_duration
+from postmortem_kb.format.durations import NOT_RECORDED, format_duration, iso_duration
 from postmortem_kb.site.listings import Listings, SiteLayout
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.public.publish import public_lead
@@ -42,6 +42,7 @@ class Timing:
     label: str
     value: str  # "1 h 18 min" or durations.NOT_RECORDED
     recorded: bool
+    datetime: str | None = None  # "PT1H18M": the <time datetime> of a recorded duration
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class PostMortemHeader:
     public: bool = False  # the public site's page: no roles, authors, channel or runbooks
     lead: tuple[str, ...] = ()  # public page: the public summary, as plain-text paragraphs
     public_summary: str | None = None  # internal page: the `public_summary` field, to review
+    started_datetime: str | None = None  # "2024-11-15T14:02Z": the <time datetime> of `started`
     # the open action items of the `related` incidents (learning_pages.LearningPages);
     # None when the site does not show them (public site, `learning_pages: false`)
     open_actions: tuple[OpenAction, ...] | None = None
@@ -136,6 +138,9 @@ def build_header(
         visibility=meta.visibility,
         date=meta.date.isoformat() if meta.date else None,
         started=started.astimezone(dt.UTC).strftime("%H:%M UTC") if started else None,
+        started_datetime=started.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+        if started
+        else None,
         timings=timings,
         impact=meta.impact.summary,
         users_affected=(
@@ -169,7 +174,7 @@ def build_header(
 
 def _timing(label: str, value: dt.timedelta | None) -> Timing:
     text = format_duration(value)
-    return Timing(label, text, text != NOT_RECORDED)
+    return Timing(label, text, text != NOT_RECORDED, iso_duration(value))
 
 
 def _links(

@@ -16,6 +16,12 @@
  * result is aria-activedescendant); Enter opens the active result, or the first;
  * Ctrl/Cmd-Enter opens it in a new tab; Escape closes (the <dialog>'s own behaviour).
  *
+ * Screen readers: a modal dialog named by its aria-label; the query field is a combobox
+ * whose listbox "Results" holds the results, each link itself an option (an option holding
+ * a link would be a control inside a control), with its position among all the results
+ * (aria-posinset/-setsize); the status line, a polite live region, says how many there are.
+ * Tab and Shift-Tab stay inside the dialog; closing it gives the focus back to what had it.
+ *
  * With the theme feature `search.highlight`, result links carry `?h=<terms>` and the page
  * opened marks those terms, as Material's own search does.
  *
@@ -53,17 +59,46 @@
   let searchId = 0; // the latest query; older answers are dropped
   let current = null; // {term, words, filters, ids, shown: [records], partial}
   let active = -1; // index of the active result
+  let returnFocus = null; // what had the focus before the dialog opened
 
   // --- opening and closing ---------------------------------------------------------------
 
   function open() {
     if (!dialog.open) {
+      returnFocus = document.activeElement;
       dialog.showModal();
     }
     input.focus();
     input.select();
     loadIndex().catch(() => {});
   }
+
+  dialog.addEventListener("close", () => {
+    if (returnFocus instanceof HTMLElement && returnFocus !== document.body && returnFocus.isConnected) {
+      returnFocus.focus();
+    }
+    returnFocus = null;
+  });
+
+  /** Tab from the last control goes to the first, Shift-Tab from the first to the last:
+   * the focus never leaves the dialog for the page behind it or the browser's own bar. */
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") {
+      return;
+    }
+    const controls = [...dialog.querySelectorAll("input, select, button, a[href]")].filter(
+      (control) => !control.disabled && control.tabIndex >= 0 && control.getClientRects().length,
+    );
+    const first = controls[0];
+    const last = controls[controls.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
 
   opener?.addEventListener("click", open);
   dialog.querySelector(".pmkb-search__close").addEventListener("click", () => dialog.close());
@@ -110,8 +145,7 @@
       setActive(Math.max(0, Math.min(options.length - 1, active + step)));
     } else if (event.key === "Enter") {
       event.preventDefault();
-      const option = options[Math.max(active, 0)];
-      const link = option?.querySelector("a");
+      const link = options[Math.max(active, 0)];
       if (link) {
         if (event.ctrlKey || event.metaKey) {
           window.open(link.href, "_blank", "noopener");
@@ -137,7 +171,7 @@
   list.addEventListener("mousemove", (event) => {
     const option = event.target.closest?.("[role=option]");
     if (option) {
-      setActive([...list.children].indexOf(option));
+      setActive([...list.querySelectorAll("[role=option]")].indexOf(option));
     }
   });
 
@@ -237,7 +271,7 @@
     }
     const first = shown.length;
     shown.push(...data);
-    data.forEach((item, i) => list.append(resultItem(item, first + i)));
+    data.forEach((item, i) => list.append(resultItem(item, first + i, ids.length)));
     setActive(first);
     updateMore();
     showPassages(loadedIndex);
@@ -258,7 +292,7 @@
   function render(started, filters) {
     const { term, ids, shown } = current;
     const total = ids.length;
-    list.replaceChildren(...shown.map((item, i) => resultItem(item, i)));
+    list.replaceChildren(...shown.map((item, i) => resultItem(item, i, total)));
     list.dataset.pmkbQuery = term;
     input.setAttribute("aria-expanded", String(total > 0));
     const what = term ? `for “${term}”` : "for these filters";
@@ -283,12 +317,20 @@
     more.textContent = `Show ${Math.min(left, PAGE_SIZE)} more (${current.shown.length} of ${current.ids.length} shown)`;
   }
 
-  /** One result: `record` is index_writer.doc_record() (u url, t title, k kind, x excerpt,
-   * s severity, b badge style, d date, v services). */
-  function resultItem(record, index) {
-    const item = element("li", { role: "option", id: `pmkb-search-result-${index}`, class: "pmkb-search__result" });
-    item.setAttribute("aria-selected", "false");
-    const link = element("a", { href: resultUrl(record.u), tabindex: "-1" });
+  /** One result, the `index`th of `total`: `record` is index_writer.doc_record() (u url,
+   * t title, k kind, x excerpt, s severity, b badge style, d date, v services). The link is
+   * the option (reached with the arrows, not Tab); its <li> is only the list's structure. */
+  function resultItem(record, index, total) {
+    const item = element("li", { role: "none", class: "pmkb-search__result" });
+    const link = element("a", {
+      href: resultUrl(record.u),
+      tabindex: "-1",
+      role: "option",
+      id: `pmkb-search-result-${index}`,
+      "aria-selected": "false",
+      "aria-posinset": String(index + 1),
+      "aria-setsize": String(total),
+    });
     const head = element("span", { class: "pmkb-search__head" });
     if (record.s) {
       const badge = element("span", { class: "pmkb-badge" }, record.s);
