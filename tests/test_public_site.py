@@ -478,3 +478,29 @@ def test_a_string_in_leak_allow_is_published(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-4000:]
     page = (root / "site-public" / "postmortems" / PUBLIC_ID / "index.html").read_text()
     assert "@support-desk" in page
+
+
+def test_a_pipe_in_a_code_span_is_one_cell_for_check_and_public_build(tmp_path: Path) -> None:
+    """The row renders as one row of six cells; `pmkb check` reads the same cells, and the
+    public build drops that row's Owner and Ticket cells, not the wrong columns."""
+    good = (Path(__file__).parent / "fixtures" / GOOD_NAME).read_text()
+    root = make_planted(tmp_path, good)
+    source = root / "postmortems" / GOOD_NAME
+    text = source.read_text()
+    row = next(
+        line for line in text.splitlines() if "| @owner-zq | 2024-12-01 | ZQSEC-4242 |" in line
+    )
+    action = row.split("|")[1].strip()
+    piped = row.replace(action, "Alert when `active|waiting` connections exceed 80%", 1)
+    source.write_text(text.replace(row, piped))
+    check = pmkb("check", "--strict", cwd=root)
+    assert check.returncode == 0, check.stdout + check.stderr
+    result = pmkb("build", "--public", cwd=root)
+    assert result.returncode == 0, result.stderr[-4000:]
+    page = (root / "site-public" / "postmortems" / PUBLIC_ID / "index.html").read_text()
+    assert "<code>active|waiting</code>" in page
+    assert "@owner-zq" not in page and "ZQSEC-4242" not in page
+    cells = re.search(r"<tr>\s*<td>Alert when <code>active\|waiting</code>.*?</tr>", page, re.S)
+    assert cells is not None
+    assert cells.group().count("<td") == 4  # Action, Category, Due, Status
+    assert "2024-12-01" in cells.group()
