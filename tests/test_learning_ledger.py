@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 
 import pytest
 from postmortem_kb.format.action_status import parse_status_cell
 from postmortem_kb.format.model import ActionItem, PostMortem
+from postmortem_kb.format.vocabulary import ACTION_STATUSES
 from postmortem_kb.learning.ledger import (
     Rates,
     ResolvedStatus,
@@ -17,6 +20,7 @@ from postmortem_kb.learning.ledger import (
     review_order,
 )
 
+from .conftest import REPO
 from .learning_kb import AS_OF, A, B, C, D, E, load_kb
 
 
@@ -197,3 +201,19 @@ def test_only_done_items_keep_a_done_date(postmortems: list[PostMortem]) -> None
     assert items["OPS-2"].done_on == dt.date(2025, 3, 10)
     assert items["OPS-6"].done_on is None
     assert {pm.id for pm in postmortems} == {A, B, C, D, E}
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["", "open", "done", "done 2024-06-05", "not-doing", "wip", "open 2024-06-05", "done 5 June"],
+)
+def test_the_json_schema_pattern_agrees_with_the_checks(cell: str) -> None:
+    """`$defs.ActionItemStatus` in schema/postmortem.schema.json accepts exactly the cells
+    whose shape `pmkb check` accepts (PM407)."""
+    schema = json.loads((REPO / "schema" / "postmortem.schema.json").read_text(encoding="utf-8"))
+    pattern = schema["$defs"]["ActionItemStatus"]["pattern"]
+    parsed = parse_status_cell(cell)
+    valid = parsed.status in ACTION_STATUSES and not (
+        parsed.date_text and (parsed.status != "done" or parsed.has_bad_date)
+    )
+    assert bool(re.fullmatch(pattern, cell)) is valid
