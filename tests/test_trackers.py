@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from postmortem_kb.cli import main
 from postmortem_kb.config import KBConfig
@@ -26,7 +27,7 @@ from postmortem_kb.trackers.lookup import status_sources
 from postmortem_kb.trackers.settings import TrackerSettings
 from postmortem_kb.trackers.state import TicketState
 
-from .conftest import GOOD_NAME, build_site
+from .conftest import GOOD_NAME, REPO, build_site
 from .tracker_server import (
     GITHUB_NOT_FOUND,
     GITLAB_NOT_FOUND,
@@ -59,7 +60,9 @@ ACTIONS = """| Action | Category | Owner | Due | Ticket | Status |
 
 
 def trackers_yaml(server_url: str, *, gitlab_api: str | None = None, **extra: object) -> str:
-    options = ", ".join(f"{k}: {v}" for k, v in {"timeout": 0.5, "retries": 2, "backoff": 0.05, **extra}.items())
+    options = ", ".join(
+        f"{k}: {v}" for k, v in {"timeout": 0.5, "retries": 2, "backoff": 0.05, **extra}.items()
+    )
     return (
         "      trackers:\n"
         f"        - {{kind: jira, url: '{server_url}/jira', web_url: 'https://jira.example.com', token_env: PMKB_TEST_JIRA, {options}}}\n"
@@ -68,7 +71,9 @@ def trackers_yaml(server_url: str, *, gitlab_api: str | None = None, **extra: ob
     )
 
 
-def write_kb(root: Path, good_text: str, server_url: str, actions: str = ACTIONS, **yaml: object) -> Path:
+def write_kb(
+    root: Path, good_text: str, server_url: str, actions: str = ACTIONS, **yaml: object
+) -> Path:
     (root / "kb").mkdir(parents=True, exist_ok=True)
     (root / "kb" / "index.md").write_text("# Home\n", encoding="utf-8")
     (root / "kb" / "runbooks").mkdir(exist_ok=True)
@@ -79,7 +84,9 @@ def write_kb(root: Path, good_text: str, server_url: str, actions: str = ACTIONS
         encoding="utf-8",
     )
     text = good_text.replace("related: [2023-06-02-payments-db-failover]", "related: []")
-    text = re.sub(r"\| Action \|.*?\n\n", actions.format(web=f"{server_url}/gitlab") + "\n", text, flags=re.S)
+    text = re.sub(
+        r"\| Action \|.*?\n\n", actions.format(web=f"{server_url}/gitlab") + "\n", text, flags=re.S
+    )
     (root / "postmortems").mkdir(exist_ok=True)
     (root / "postmortems" / GOOD_NAME).write_text(text, encoding="utf-8")
     return root
@@ -88,13 +95,36 @@ def write_kb(root: Path, good_text: str, server_url: str, actions: str = ACTIONS
 def script_good(server: TrackerServer) -> None:
     server.script(
         JIRA.format("PAY-1432"),
-        jira_issue("PAY-1432", category="done", status="Closed", resolution="Done", resolved="2024-11-28T16:20:00.000+0000"),
+        jira_issue(
+            "PAY-1432",
+            category="done",
+            status="Closed",
+            resolution="Done",
+            resolved="2024-11-28T16:20:00.000+0000",
+        ),
     )
-    server.script(JIRA.format("PAY-1500"), jira_issue("PAY-1500", category="indeterminate", status="In Progress"))
-    server.script(ISSUE_88, github_issue(88, state="closed", reason="completed", closed_at="2025-02-01T09:00:00Z"))
-    server.script(ISSUE_90, github_issue(90, state="closed", reason="not_planned", closed_at="2025-01-20T10:00:00Z", assignee=None))
+    server.script(
+        JIRA.format("PAY-1500"),
+        jira_issue("PAY-1500", category="indeterminate", status="In Progress"),
+    )
+    server.script(
+        ISSUE_88,
+        github_issue(88, state="closed", reason="completed", closed_at="2025-02-01T09:00:00Z"),
+    )
+    server.script(
+        ISSUE_90,
+        github_issue(
+            90,
+            state="closed",
+            reason="not_planned",
+            closed_at="2025-01-20T10:00:00Z",
+            assignee=None,
+        ),
+    )
     # closed at 01:30 on the 10th in UTC+2: the 9th in UTC
-    server.script(GITLAB_12, gitlab_issue(12, state="closed", closed_at="2024-12-10T01:30:00.000+02:00"))
+    server.script(
+        GITLAB_12, gitlab_issue(12, state="closed", closed_at="2024-12-10T01:30:00.000+02:00")
+    )
 
 
 @pytest.fixture
@@ -109,7 +139,9 @@ def kb(tmp_path: Path, good_text: str, server: TrackerServer) -> Path:
     return write_kb(tmp_path, good_text, server.url)
 
 
-def pmkb_tickets(project: Path, *args: str, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
+def pmkb_tickets(
+    project: Path, *args: str, env: dict[str, str | None] | None = None
+) -> tuple[int, str, str]:
     result = CliRunner().invoke(
         main,
         ["tickets", *args, "-f", str(project / "mkdocs.yml")],
@@ -133,7 +165,9 @@ def line_of(project: Path, text: str) -> int:
 SETTINGS = [
     TrackerSettings(kind="jira", url="https://jira.example.com"),
     TrackerSettings(kind="github", url="https://api.github.com"),
-    TrackerSettings(kind="gitlab", name="gl", url="https://gitlab.example.com", keys=r"sre/[\w.-]+#\d+"),
+    TrackerSettings(
+        kind="gitlab", name="gl", url="https://gitlab.example.com", keys=r"sre/[\w.-]+#\d+"
+    ),
     TrackerSettings(kind="github", name="ghe", url="https://ghe.example.com/api/v3", keys=r"$^"),
 ]
 
@@ -149,8 +183,14 @@ SETTINGS = [
         ("https://github.com/acme/platform/issues/88", ("github", "acme/platform#88")),
         ("<https://github.com/acme/platform/pull/7>", ("github", "acme/platform#7")),
         ("https://ghe.example.com/corp/app/issues/3", ("ghe", "corp/app#3")),
-        ("https://gitlab.example.com/sre/sub/dashboards/-/issues/12", ("gl", "sre/sub/dashboards#12")),
-        ("https://gitlab.example.com/sre/dashboards/-/issues/12#note_5", ("gl", "sre/dashboards#12")),
+        (
+            "https://gitlab.example.com/sre/sub/dashboards/-/issues/12",
+            ("gl", "sre/sub/dashboards#12"),
+        ),
+        (
+            "https://gitlab.example.com/sre/dashboards/-/issues/12#note_5",
+            ("gl", "sre/dashboards#12"),
+        ),
         ("sre/dashboards#12", ("github", "sre/dashboards#12")),  # the first tracker that matches
         ("pay-1432", None),
         ("https://example.org/browse/PAY-1", None),
@@ -165,11 +205,20 @@ def test_a_ticket_cell_goes_to_one_tracker(cell: str, expected: tuple[str, str] 
 
 def test_tracker_settings_are_validated() -> None:
     with pytest.raises(ValueError, match="two trackers are named 'jira'"):
-        KBConfig.model_validate({"trackers": [{"kind": "jira", "url": "https://a.example"}, {"kind": "jira", "url": "https://b.example"}]})
+        KBConfig.model_validate(
+            {
+                "trackers": [
+                    {"kind": "jira", "url": "https://a.example"},
+                    {"kind": "jira", "url": "https://b.example"},
+                ]
+            }
+        )
     with pytest.raises(ValueError, match="not an http"):
         KBConfig.model_validate({"trackers": [{"kind": "gitlab", "url": "gitlab.example.com"}]})
     with pytest.raises(ValueError, match="not a regular expression"):
-        KBConfig.model_validate({"trackers": [{"kind": "jira", "url": "https://a.example", "keys": "("}]})
+        KBConfig.model_validate(
+            {"trackers": [{"kind": "jira", "url": "https://a.example", "keys": "("}]}
+        )
 
 
 # --- refreshing: all three kinds -------------------------------------------------------------
@@ -181,17 +230,33 @@ def test_refresh_fills_the_cache_for_all_three_kinds(kb: Path, server: TrackerSe
     assert "5 of 5 ticket(s) fetched into" in err
     tickets = cache_json(kb)["tickets"]
     assert isinstance(tickets, dict)
-    assert set(tickets) == {"jira:PAY-1432", "jira:PAY-1500", "github:acme/platform#88", "github:acme/platform#90", "gitlab:sre/dashboards#12"}
+    assert set(tickets) == {
+        "jira:PAY-1432",
+        "jira:PAY-1500",
+        "github:acme/platform#88",
+        "github:acme/platform#90",
+        "gitlab:sre/dashboards#12",
+    }
     pay = tickets["jira:PAY-1432"]
-    assert (pay["state"], pay["resolution"], pay["closed_at"], pay["assignee"]) == ("closed", "Done", "2024-11-28T16:20:00+00:00", "Dana Scully")
+    assert (pay["state"], pay["resolution"], pay["closed_at"], pay["assignee"]) == (
+        "closed",
+        "Done",
+        "2024-11-28T16:20:00+00:00",
+        "Dana Scully",
+    )
     assert pay["url"] == "https://jira.example.com/browse/PAY-1432"
-    assert (tickets["jira:PAY-1500"]["state"], tickets["jira:PAY-1500"]["closed_at"]) == ("open", None)
+    assert (tickets["jira:PAY-1500"]["state"], tickets["jira:PAY-1500"]["closed_at"]) == (
+        "open",
+        None,
+    )
     assert tickets["github:acme/platform#90"]["resolution"] == "not_planned"
     assert tickets["gitlab:sre/dashboards#12"]["closed_at"] == "2024-12-10T01:30:00+02:00"
     for entry in tickets.values():
         assert dt.datetime.fromisoformat(entry["fetched_at"]) <= dt.datetime.now(dt.UTC)
     rows = {row["key"]: row for row in json.loads(out)}
-    assert {key: (row["file_status"], row["status"], row["done_on"]) for key, row in rows.items()} == {
+    assert {
+        key: (row["file_status"], row["status"], row["done_on"]) for key, row in rows.items()
+    } == {
         "PAY-1432": ("open", "done", "2024-11-28"),
         "acme/platform#88": ("open", "done", "2025-02-01"),
         "sre/dashboards#12": ("open", "done", "2024-12-09"),  # UTC
@@ -199,7 +264,13 @@ def test_refresh_fills_the_cache_for_all_three_kinds(kb: Path, server: TrackerSe
         "acme/platform#90": ("open", "not-doing", None),
     }
     # each tracker's own authentication, and GitLab's project path URL-encoded
-    assert server.requests_to(JIRA.format("PAY-1432") + "?fields=status%2Cresolution%2Cresolutiondate%2Cassignee%2Csummary")[0].headers["authorization"] == "Bearer jira-secret-7f3a9c"
+    assert (
+        server.requests_to(
+            JIRA.format("PAY-1432")
+            + "?fields=status%2Cresolution%2Cresolutiondate%2Cassignee%2Csummary"
+        )[0].headers["authorization"]
+        == "Bearer jira-secret-7f3a9c"
+    )
     assert server.requests_to(ISSUE_88)[0].headers["authorization"] == "Bearer ghp_secret0123456789"
     assert server.requests_to(ISSUE_88)[0].headers["x-github-api-version"] == "2022-11-28"
     assert server.requests_to(GITLAB_12)[0].headers["private-token"] == "glpat-secret-abcdef"
@@ -210,36 +281,98 @@ def test_the_table_says_what_each_tracker_says(kb: Path) -> None:
     code, out, _ = pmkb_tickets(kb)  # from the cache, no fetch
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["incident", "ticket", "file", "tracker", "closed", "assignee", "fetched"]
+    assert lines[0].split() == [
+        "incident",
+        "ticket",
+        "file",
+        "tracker",
+        "closed",
+        "assignee",
+        "fetched",
+    ]
     row = next(line for line in lines if "acme/platform#90" in line)
     assert "not-doing (not_planned)" in row and "2025-01-20" not in row
-    assert re.search(r"PAY-1432\s+open\s+done \(Done\)\s+2024-11-28\s+Dana Scully\s+(< 1 min|\d+ min) ago", out)
+    assert re.search(
+        r"PAY-1432\s+open\s+done \(Done\)\s+2024-11-28\s+Dana Scully\s+(< 1 min|\d+ min) ago", out
+    )
 
 
 def test_jira_cloud_sends_basic_auth(tmp_path: Path, good_text: str, server: TrackerServer) -> None:
     kb = write_kb(tmp_path, good_text, server.url)
     config = kb / "mkdocs.yml"
-    config.write_text(config.read_text().replace("token_env: PMKB_TEST_JIRA,", "token_env: PMKB_TEST_JIRA, user_env: PMKB_TEST_USER,"))
-    code, _, err = pmkb_tickets(kb, "--refresh", env={**TOKENS, "PMKB_TEST_USER": "dana@example.com"})
+    config.write_text(
+        config.read_text().replace(
+            "token_env: PMKB_TEST_JIRA,", "token_env: PMKB_TEST_JIRA, user_env: PMKB_TEST_USER,"
+        )
+    )
+    code, _, err = pmkb_tickets(
+        kb, "--refresh", env={**TOKENS, "PMKB_TEST_USER": "dana@example.com"}
+    )
     assert code == 0, err
     seen = next(s for s in server.requests if s.path.startswith(JIRA.format("PAY-1432")))
-    assert seen.headers["authorization"] == "Basic ZGFuYUBleGFtcGxlLmNvbTpqaXJhLXNlY3JldC03ZjNhOWM="  # dana@example.com:jira-secret-7f3a9c
+    assert (
+        seen.headers["authorization"] == "Basic ZGFuYUBleGFtcGxlLmNvbTpqaXJhLXNlY3JldC03ZjNhOWM="
+    )  # dana@example.com:jira-secret-7f3a9c
 
 
 # --- failures: one line each, the cache as it was ---------------------------------------------
 
 FAILURES: dict[str, tuple[str, Answer | None, str]] = {
     # name: (ticket path, the failing answer, what the line says)
-    "no token": (JIRA.format("PAY-1432"), None, "jira PAY-1432: not fetched: the environment variable PMKB_TEST_JIRA is not set"),
-    "401": (JIRA.format("PAY-1432"), Answer(401, echo_auth=True), "jira PAY-1432: the token in PMKB_TEST_JIRA was refused (HTTP 401: Bearer ***)"),
-    "403": (ISSUE_88, Answer(403, {"message": "Resource not accessible by personal access token"}), "github acme/platform#88: access denied (HTTP 403: Resource not accessible by personal access token)"),
-    "404": (JIRA.format("PAY-1432"), JIRA_NOT_FOUND, "jira PAY-1432: the ticket does not exist (HTTP 404: Issue does not exist or you do not have permission to see it.)"),
-    "timeout": (ISSUE_88, Answer(delay=2.0, body={}), "github acme/platform#88: no answer from 127.0.0.1:{port} within 0.5 s (3 attempts)"),
-    "rate limited": (GITLAB_12, Answer(429, {"message": "Retry later"}, {"Retry-After": "0"}), "gitlab sre/dashboards#12: rate limited (HTTP 429: Retry later) (3 attempts)"),
-    "rate limit reset in an hour": (ISSUE_88, Answer(403, {"message": "API rate limit exceeded for user ID 1."}, {"x-ratelimit-remaining": "0"}), "github acme/platform#88: rate limited (HTTP 403: API rate limit exceeded for user ID 1.); the tracker asks to wait 3"),  # 3600 s, or 3599 past a second
-    "500s": (GITLAB_12, Answer(500, {"message": "500 Internal Server Error"}), "gitlab sre/dashboards#12: the tracker failed (HTTP 500: 500 Internal Server Error) (3 attempts)"),
-    "bad JSON": (JIRA.format("PAY-1432"), Answer(200, '{"key": "PAY-1432", "fields": {'), "jira PAY-1432: the answer is not JSON"),
-    "not an issue": (ISSUE_88, Answer(200, {"state": "merged"}), "github acme/platform#88: the answer is not an issue (state 'merged' is not open or closed)"),
+    "no token": (
+        JIRA.format("PAY-1432"),
+        None,
+        "jira PAY-1432: not fetched: the environment variable PMKB_TEST_JIRA is not set",
+    ),
+    "401": (
+        JIRA.format("PAY-1432"),
+        Answer(401, echo_auth=True),
+        "jira PAY-1432: the token in PMKB_TEST_JIRA was refused (HTTP 401: Bearer ***)",
+    ),
+    "403": (
+        ISSUE_88,
+        Answer(403, {"message": "Resource not accessible by personal access token"}),
+        "github acme/platform#88: access denied (HTTP 403: Resource not accessible by personal access token)",
+    ),
+    "404": (
+        JIRA.format("PAY-1432"),
+        JIRA_NOT_FOUND,
+        "jira PAY-1432: the ticket does not exist (HTTP 404: Issue does not exist or you do not have permission to see it.)",
+    ),
+    "timeout": (
+        ISSUE_88,
+        Answer(delay=2.0, body={}),
+        "github acme/platform#88: no answer from 127.0.0.1:{port} within 0.5 s (3 attempts)",
+    ),
+    "rate limited": (
+        GITLAB_12,
+        Answer(429, {"message": "Retry later"}, {"Retry-After": "0"}),
+        "gitlab sre/dashboards#12: rate limited (HTTP 429: Retry later) (3 attempts)",
+    ),
+    "rate limit reset in an hour": (
+        ISSUE_88,
+        Answer(
+            403,
+            {"message": "API rate limit exceeded for user ID 1."},
+            {"x-ratelimit-remaining": "0"},
+        ),
+        "github acme/platform#88: rate limited (HTTP 403: API rate limit exceeded for user ID 1.); the tracker asks to wait 3",
+    ),  # 3600 s, or 3599 past a second
+    "500s": (
+        GITLAB_12,
+        Answer(500, {"message": "500 Internal Server Error"}),
+        "gitlab sre/dashboards#12: the tracker failed (HTTP 500: 500 Internal Server Error) (3 attempts)",
+    ),
+    "bad JSON": (
+        JIRA.format("PAY-1432"),
+        Answer(200, '{"key": "PAY-1432", "fields": {'),
+        "jira PAY-1432: the answer is not JSON",
+    ),
+    "not an issue": (
+        ISSUE_88,
+        Answer(200, {"state": "merged"}),
+        "github acme/platform#88: the answer is not an issue (state 'merged' is not open or closed)",
+    ),
     "tracker down": (GITLAB_12, None, "gitlab sre/dashboards#12: cannot reach 127.0.0.1:{closed}:"),
 }
 
@@ -251,23 +384,35 @@ def closed_port() -> int:
 
 
 @pytest.mark.parametrize("name", list(FAILURES))
-def test_a_failure_is_one_line_and_keeps_the_cached_state(name: str, kb: Path, server: TrackerServer) -> None:
+def test_a_failure_is_one_line_and_keeps_the_cached_state(
+    name: str, kb: Path, server: TrackerServer
+) -> None:
     path, answer, expected = FAILURES[name]
     assert pmkb_tickets(kb, "--refresh")[0] == 0
     before = cache_json(kb)
-    key = {JIRA.format("PAY-1432"): "jira:PAY-1432", ISSUE_88: "github:acme/platform#88", GITLAB_12: "gitlab:sre/dashboards#12"}[path]
+    key = {
+        JIRA.format("PAY-1432"): "jira:PAY-1432",
+        ISSUE_88: "github:acme/platform#88",
+        GITLAB_12: "gitlab:sre/dashboards#12",
+    }[path]
     env = dict(TOKENS)
     port = closed_port()
     if name == "no token":
         del env["PMKB_TEST_JIRA"]
     elif name == "tracker down":
         config = kb / "mkdocs.yml"
-        config.write_text(config.read_text().replace(f"kind: gitlab, url: '{server.url}", f"kind: gitlab, url: 'http://127.0.0.1:{port}"))
+        config.write_text(
+            config.read_text().replace(
+                f"kind: gitlab, url: '{server.url}", f"kind: gitlab, url: 'http://127.0.0.1:{port}"
+            )
+        )
     else:
         assert answer is not None
         if "x-ratelimit-remaining" in answer.headers:  # resets an hour from now
             reset = str(int(time.time()) + 3600)
-            answer = Answer(answer.status, answer.body, {**answer.headers, "x-ratelimit-reset": reset})
+            answer = Answer(
+                answer.status, answer.body, {**answer.headers, "x-ratelimit-reset": reset}
+            )
         server.script(path, answer)
     code, _, err = pmkb_tickets(kb, "--refresh", env=env)
     assert code == 0, err
@@ -286,26 +431,41 @@ def test_a_failure_is_one_line_and_keeps_the_cached_state(name: str, kb: Path, s
     assert pmkb_tickets(kb, "--refresh", "--strict", env=env)[0] == 1
 
 
-def test_without_a_previous_entry_the_line_says_nothing_is_cached(kb: Path, server: TrackerServer) -> None:
+def test_without_a_previous_entry_the_line_says_nothing_is_cached(
+    kb: Path, server: TrackerServer
+) -> None:
     server.script(ISSUE_90, Answer(500))
     code, _, err = pmkb_tickets(kb, "--refresh")
     assert code == 0
-    assert "github acme/platform#90: the tracker failed (HTTP 500) (3 attempts); nothing cached for it" in err.splitlines()
+    assert (
+        "github acme/platform#90: the tracker failed (HTTP 500) (3 attempts); nothing cached for it"
+        in err.splitlines()
+    )
     assert "github:acme/platform#90" not in cache_json(kb)["tickets"]  # type: ignore[operator]
 
 
 def test_a_refused_token_stops_asking_that_tracker(kb: Path, server: TrackerServer) -> None:
-    server.script(JIRA.format("PAY-1432"), Answer(401, {"errorMessages": ["You are not authenticated."], "errors": {}}))
-    server.script(JIRA.format("PAY-1500"), Answer(401, {"errorMessages": ["You are not authenticated."], "errors": {}}))
+    server.script(
+        JIRA.format("PAY-1432"),
+        Answer(401, {"errorMessages": ["You are not authenticated."], "errors": {}}),
+    )
+    server.script(
+        JIRA.format("PAY-1500"),
+        Answer(401, {"errorMessages": ["You are not authenticated."], "errors": {}}),
+    )
     _, _, err = pmkb_tickets(kb, "--refresh")
     jira_lines = [line for line in err.splitlines() if line.startswith("jira ")]
-    assert len(jira_lines) == 2 and all("PMKB_TEST_JIRA was refused (HTTP 401" in line for line in jira_lines)
+    assert len(jira_lines) == 2 and all(
+        "PMKB_TEST_JIRA was refused (HTTP 401" in line for line in jira_lines
+    )
     assert len(cache_json(kb)["tickets"]) == 3  # type: ignore[arg-type]
 
 
 def test_retry_after_is_honoured_then_the_answer_is_cached(kb: Path, server: TrackerServer) -> None:
     good = github_issue(88, state="closed", reason="completed", closed_at="2025-02-01T09:00:00Z")
-    server.script(ISSUE_88, Answer(429, {"message": "secondary rate limit"}, {"Retry-After": "1"}), good)
+    server.script(
+        ISSUE_88, Answer(429, {"message": "secondary rate limit"}, {"Retry-After": "1"}), good
+    )
     started = time.monotonic()
     code, _, err = pmkb_tickets(kb, "--refresh")
     assert code == 0 and "5 of 5 ticket(s) fetched" in err
@@ -320,27 +480,46 @@ def test_500s_then_success(kb: Path, server: TrackerServer) -> None:
     code, _, err = pmkb_tickets(kb, "--refresh")
     assert code == 0 and "5 of 5" in err, err
     assert len(server.requests_to(GITLAB_12)) == 3
-    assert cache_json(kb)["tickets"]["gitlab:sre/dashboards#12"]["closed_at"] == "2024-12-09T12:00:00+00:00"  # type: ignore[index]
+    assert (
+        cache_json(kb)["tickets"]["gitlab:sre/dashboards#12"]["closed_at"]
+        == "2024-12-09T12:00:00+00:00"
+    )  # type: ignore[index]
 
 
-def test_not_found_for_each_kind_is_recorded_beside_the_state(kb: Path, server: TrackerServer) -> None:
+def test_not_found_for_each_kind_is_recorded_beside_the_state(
+    kb: Path, server: TrackerServer
+) -> None:
     server.script(JIRA.format("PAY-1500"), JIRA_NOT_FOUND)
     server.script(ISSUE_90, GITHUB_NOT_FOUND)
     server.script(GITLAB_12, GITLAB_NOT_FOUND)
     _, _, err = pmkb_tickets(kb, "--refresh")
-    assert "github acme/platform#90: the ticket does not exist (HTTP 404: Not Found); nothing cached for it" in err
+    assert (
+        "github acme/platform#90: the ticket does not exist (HTTP 404: Not Found); nothing cached for it"
+        in err
+    )
     assert "gitlab sre/dashboards#12: the ticket does not exist (HTTP 404: 404 Not found)" in err
-    assert set(cache_json(kb)["not_found"]) == {"jira:PAY-1500", "github:acme/platform#90", "gitlab:sre/dashboards#12"}  # type: ignore[arg-type]
+    assert set(cache_json(kb)["not_found"]) == {
+        "jira:PAY-1500",
+        "github:acme/platform#90",
+        "gitlab:sre/dashboards#12",
+    }  # type: ignore[arg-type]
     # found again later: the 404 is forgotten
     script_good(server)
     pmkb_tickets(kb, "--refresh")
     assert cache_json(kb)["not_found"] == {}
 
 
-def test_requests_in_flight_are_bounded(tmp_path: Path, good_text: str, server: TrackerServer) -> None:
+def test_requests_in_flight_are_bounded(
+    tmp_path: Path, good_text: str, server: TrackerServer
+) -> None:
     keys = [f"OPS-{n}" for n in range(1, 7)]
-    rows = "".join(f"| Do thing {n} | Process | @kim | 2025-01-10 | {key} | open |\n" for n, key in enumerate(keys))
-    actions = "| Action | Category | Owner | Due | Ticket | Status |\n|---|---|---|---|---|---|\n" + rows
+    rows = "".join(
+        f"| Do thing {n} | Process | @kim | 2025-01-10 | {key} | open |\n"
+        for n, key in enumerate(keys)
+    )
+    actions = (
+        "| Action | Category | Owner | Due | Ticket | Status |\n|---|---|---|---|---|---|\n" + rows
+    )
     kb = write_kb(tmp_path, good_text, server.url, actions=actions, concurrency=2)
     for key in keys:
         server.script(JIRA.format(key), Answer(**{**jira_issue(key).__dict__, "delay": 0.3}))
@@ -381,7 +560,10 @@ def test_the_cache_round_trips_and_a_broken_one_is_one_line(tmp_path: Path) -> N
     assert loaded is not None and loaded.tickets == cache.tickets
     assert [p.name for p in path.parent.iterdir()] == ["tickets.json"]  # no temporary left
     path.write_text('{"schema_version": 1, "tickets": {"jira:PAY-1": {"tracker": "jira"}}}')
-    with pytest.raises(CacheError, match=r"tickets.json: not a tickets cache \('key'\); run `pmkb tickets --refresh`"):
+    with pytest.raises(
+        CacheError,
+        match=r"tickets.json: not a tickets cache \('key'\); run `pmkb tickets --refresh`",
+    ):
         load_cache(path)
     assert load_cache(tmp_path / "nothing.json") is None
 
@@ -435,12 +617,36 @@ def test_check_reports_where_file_and_tracker_disagree(kb: Path, server: Tracker
     path = f"postmortems/{GOOD_NAME}"
     assert sorted(found) == sorted(
         [
-            (str(line_of(kb, "PAY-1432")), "PM801", "the file says open, but PAY-1432 was closed on 2024-11-28 as 'Done' in jira"),
-            (str(line_of(kb, "acme/platform#88")), "PM801", "the file says open, but acme/platform#88 was closed on 2025-02-01 as 'completed' in github"),
-            (str(line_of(kb, "acme/platform#88")), "PM804", "acme/platform#88 was closed on 2025-02-01, 17 day(s) after its due date 2025-01-15"),
-            (str(line_of(kb, "issues/12")), "PM801", "the file says open, but sre/dashboards#12 was closed on 2024-12-09 in gitlab"),
-            (str(line_of(kb, "PAY-1500")), "PM802", "the file says done, but PAY-1500 is open in jira"),
-            (str(line_of(kb, "acme/platform#90")), "PM803", f"github answered that acme/platform#90 does not exist (on {dt.datetime.now(dt.UTC):%Y-%m-%d})"),
+            (
+                str(line_of(kb, "PAY-1432")),
+                "PM801",
+                "the file says open, but PAY-1432 was closed on 2024-11-28 as 'Done' in jira",
+            ),
+            (
+                str(line_of(kb, "acme/platform#88")),
+                "PM801",
+                "the file says open, but acme/platform#88 was closed on 2025-02-01 as 'completed' in github",
+            ),
+            (
+                str(line_of(kb, "acme/platform#88")),
+                "PM804",
+                "acme/platform#88 was closed on 2025-02-01, 17 day(s) after its due date 2025-01-15",
+            ),
+            (
+                str(line_of(kb, "issues/12")),
+                "PM801",
+                "the file says open, but sre/dashboards#12 was closed on 2024-12-09 in gitlab",
+            ),
+            (
+                str(line_of(kb, "PAY-1500")),
+                "PM802",
+                "the file says done, but PAY-1500 is open in jira",
+            ),
+            (
+                str(line_of(kb, "acme/platform#90")),
+                "PM803",
+                f"github answered that acme/platform#90 does not exist (on {dt.datetime.now(dt.UTC):%Y-%m-%d})",
+            ),
         ]
     )
     assert f"{path}:{line_of(kb, 'PAY-1432')}:1: warning PM801" in result.stdout
@@ -493,3 +699,47 @@ def test_pmkb_actions_and_export_take_the_trackers_word(kb: Path) -> None:
     ]
     after = json.loads(runner.invoke(main, ["export", *config]).stdout)["summary"]
     assert (after["completion_rate"], after["on_time_rate"]) == (0.75, 0.5)
+
+
+# --- CI: the publish workflow refreshes the tickets when a token secret exists ----------------
+
+
+def test_the_publish_workflows_refresh_tickets_only_with_a_token(tmp_path: Path) -> None:
+    from postmortem_kb.scaffold.init import ci_files
+
+    from .ci_files import gitlab_scripts
+
+    for text in (
+        ci_files("github")[".github/workflows/publish.yml"],
+        (REPO / ".github/workflows/publish.yml").read_text(),
+    ):
+        job = yaml.safe_load(text)["jobs"]["internal"]
+        names = [step.get("run") for step in job["steps"]]
+        refresh = job["steps"][names.index("pmkb tickets --refresh")]
+        assert names.index("pmkb tickets --refresh") + 1 == names.index("pmkb build")
+        assert refresh["if"] == "env.PMKB_TRACKER_TOKEN == 'true'"
+        assert refresh["env"] == {
+            name: f"${{{{ secrets.{name} }}}}"
+            for name in ("JIRA_TOKEN", "GITLAB_TOKEN", "TRACKER_GITHUB_TOKEN")
+        }
+        secrets = " || ".join(f"secrets.{name} != ''" for name in refresh["env"])
+        assert job["env"]["PMKB_TRACKER_TOKEN"] == f"${{{{ {secrets} }}}}"
+        assert text.count("secrets.") == 6  # the tokens reach this step only
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert (
+        "      - name: Refresh the action items' tickets (a tracker token secret is set)\n        if: env.PMKB_TRACKER_TOKEN == 'true'\n"
+        in readme
+    )
+    gitlab = tmp_path / ".gitlab-ci.yml"
+    gitlab.write_text(ci_files("gitlab")[".gitlab-ci.yml"])
+    data = yaml.safe_load(gitlab.read_text())
+    assert gitlab_scripts(gitlab)["tickets"][-1] == "pmkb tickets --refresh"
+    assert data["tickets"]["rules"] == [
+        {
+            "if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && ($JIRA_TOKEN || $GITLAB_TOKEN || $TRACKER_GITHUB_TOKEN)"
+        }
+    ]
+    assert data["stages"].index(data["tickets"]["stage"]) < data["stages"].index(
+        data["pages"]["stage"]
+    )
+    assert data["tickets"]["artifacts"]["paths"] == [".pmkb/tickets.json"]

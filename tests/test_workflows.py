@@ -146,6 +146,7 @@ def test_publish_workflow_deploys_pages_and_the_public_site_separately(
     assert data[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on` as True
     jobs = data["jobs"]
     assert [run for _, _, run in workflow_runs(scaffolded["publish"]) if "pmkb" in run] == [
+        "pmkb tickets --refresh",
         "pmkb build",
         "pmkb build --public --skip-if-empty",
     ]
@@ -162,7 +163,7 @@ def test_gitlab_template_has_its_jobs_and_runs_project_commands(
 ) -> None:
     data = load(scaffolded["gitlab"])
     scripts = gitlab_scripts(scaffolded["gitlab"])
-    assert set(scripts) == {"check", "review", "preview", "pages", "public-site"}
+    assert set(scripts) == {"check", "review", "preview", "pages", "public-site", "tickets"}
     assert data["stages"] == ["check", "build", "publish"]
     for commands in scripts.values():
         for command in commands:
