@@ -15,7 +15,7 @@ from postmortem_kb.format.archive import find_postmortem_files
 from postmortem_kb.format.parser import parse_text
 from postmortem_kb.format.source import decode
 from postmortem_kb.rules.archive import load_archive, load_project_archive
-from postmortem_kb.rules.checks import check_postmortem
+from postmortem_kb.rules.postmortem import check_postmortem
 
 from .conftest import REPO
 

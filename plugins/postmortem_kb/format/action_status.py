@@ -2,7 +2,7 @@
 
 The cell holds a status word and, for a done item, optionally the date it was done:
 `open`, `done`, `done 2024-06-05`, `not-doing`. A blank cell (or no Status column) is
-`open`. Reading never fails: whatever the cell says is kept, and `rules.checks` decides
+`open`. Reading never fails: whatever the cell says is kept, and `rules.action_items` decides
 whether it is valid (PM407) and whether the date is plausible (PM409, PM410). The allowed
 words are `format.vocabulary.ACTION_STATUSES`.
 """

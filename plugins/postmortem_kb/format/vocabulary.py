@@ -34,3 +34,7 @@ DEFAULT_ACTION_STATUS: ActionStatus = "open"  # a table without a Status column
 # Front matter fields that name people, channels and internal pages: the public site
 # empties them, and the leak check treats their values as internal.
 INTERNAL_FIELDS: tuple[str, ...] = ("authors", "roles", "channel", "runbooks")
+
+# A value still to be filled in (what `pmkb import` writes for an Owner or a Due date): a
+# warning in a draft, an error once the post-mortem is in review.
+PLACEHOLDER = "TODO"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from postmortem_kb.rules.checks import PLACEHOLDER
+from postmortem_kb.format.vocabulary import PLACEHOLDER
 
 COLUMNS = ("Action", "Category", "Owner", "Due", "Ticket", "Status")
 _ITEM = re.compile(r"^(?P<indent>\s*)(?:[-*+]|\d+[.)])\s+(?:\[(?P<box>[ xX])\]\s+)?(?P<text>.*)$")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.body import normalise_heading
+from postmortem_kb.format.vocabulary import PLACEHOLDER
 from postmortem_kb.importers.actions import (
     ActionRow,
     action_table,
@@ -36,7 +37,7 @@ from postmortem_kb.importers.timeline import (
     stated_durations,
     stated_zone,
 )
-from postmortem_kb.rules.checks import PLACEHOLDER, _section_order
+from postmortem_kb.rules.sections import section_order
 from postmortem_kb.scaffold.new_postmortem import slugify
 
 NOTES = "Notes (imported)"
@@ -340,7 +341,7 @@ def _written_sections(
     by_section: dict[str, list[Block]], config: KBConfig
 ) -> dict[str, list[Block]]:
     """The sections to write, in the format's order; unmapped blocks last, as the notes."""
-    order = _section_order(config)
+    order = section_order(config)
     named = {normalise_heading(name): name for name in by_section}
     ranked = sorted(
         (name for key, name in named.items() if key in order),
@@ -425,7 +426,7 @@ def _body(
     blocks: Sequence[Block],
 ) -> str:
     out = ["", f"**{PLACEHOLDER}** (from `pmkb import`; delete this list when done):", ""]
-    out += [f"- [ ] {todo}" for todo in todos]
+    out += [f"- {todo}" for todo in todos]
     out += ["", *_provenance(source, title_lines, blocks), ""]
     if FRONT_MATTER in written:
         out += ["Details of the source read into the front matter:", ""]

@@ -17,9 +17,9 @@ from postmortem_kb.format.archive import Archive, display_path, find_postmortem_
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_file
 from postmortem_kb.project import Project
-from postmortem_kb.rules.checks import check_postmortem
 from postmortem_kb.rules.factor_keys import check_factor_keys
 from postmortem_kb.rules.links import check_links
+from postmortem_kb.rules.postmortem import check_postmortem
 
 
 def load_project_archive(

@@ -8,6 +8,7 @@ quotes the phrase and suggests a systemic rewording. Code blocks and inline code
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import itertools
 import re
 from collections.abc import Iterator
@@ -107,3 +108,7 @@ def _people_as_causes(pm: PostMortem) -> Iterator[Diagnostic]:
                     column=match.start() + 1,
                     hint="Instead: describe the system condition or missing safeguard, not who acted.",
                 )
+
+
+def check_blameless(pm: PostMortem, config: KBConfig, today: dt.date) -> Iterator[Diagnostic]:
+    yield from blame_diagnostics(pm, config)

@@ -126,4 +126,3 @@ def _published_body(pm: PostMortem) -> str:
                     line = lines[index]
                     lines[index] = line[:start] + " " * width + line[start + width :]
     return "\n".join(lines)
-

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from whoosh import query as wq
 from whoosh.analysis import STOP_WORDS, Analyzer
 
+from postmortem_kb.format.vocabulary import STATUSES
 from postmortem_kb.search.archive.analysis import month_term, year_term
 
 MAX_QUERY_CHARS = 1000
 MAX_QUERY_CLAUSES = 32
-STATUSES = ("draft", "in-review", "published")
 
 
 class QueryError(ValueError):
