@@ -25,8 +25,9 @@ FALLBACK = dt.date(2020, 2, 2)
 
 
 def draft_of(text: str, name: str = "incident.md", map_file: Path | None = None) -> Draft:
-    source = parse_source(text, Path(name))
-    return build_draft(source, load_section_map(CONFIG, map_file), CONFIG, FALLBACK)
+    section_map = load_section_map(CONFIG, map_file)
+    source = parse_source(text, Path(name), section_map.names_section)
+    return build_draft(source, section_map, CONFIG, FALLBACK)
 
 
 def checked(tmp_path: Path, draft: Draft) -> list[Diagnostic]:
@@ -471,3 +472,38 @@ def test_cli_names_an_unreadable_file_and_imports_the_others(tmp_path: Path) -> 
     broken = (out / broken_name).read_text(encoding="utf-8")
     assert "front matter (line 2: the front matter is not valid YAML)" in broken
     assert "title: [x" in broken
+
+
+LONE_LINE = """# Certificate expired
+
+## Detection
+People told us it was down.
+
+Action Items
+- Alert on expiring certificates
+
+- Document the renewal
+
+## Lessons Learned
+- Know your certificates.
+"""
+
+
+def test_a_lone_line_naming_a_section_over_a_list_is_a_heading(tmp_path: Path) -> None:
+    draft = draft_of(LONE_LINE, "2018-08-22-cert.md")
+    targets = [(b.heading.text, b.heading.kind, b.target.name) for b in draft.blocks if b.heading]
+    assert targets == [
+        ("Detection", "atx", "Detection"),
+        ("Action Items", "line", "Action items"),
+        ("Lessons Learned", "atx", "Lessons learned"),
+    ]
+    assert [row.action for row in draft.actions] == [
+        "Alert on expiring certificates",
+        "Document the renewal",
+    ]
+    assert section(draft, "Detection").strip() == "People told us it was down."
+    assert_nothing_lost(LONE_LINE, draft)
+    assert not [d for d in checked(tmp_path, draft) if d.is_error]
+    # a line that names no section stays text
+    other = draft_of(LONE_LINE.replace("Action Items", "Some thoughts"), "2018-08-22-cert.md")
+    assert "Some thoughts" in section(other, "Detection")

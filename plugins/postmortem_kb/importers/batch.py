@@ -60,7 +60,7 @@ def import_sources(
     taken: set[str] = set()
     for path in sources:
         try:
-            document = read_source(path)
+            document = read_source(path, section_map.names_section)
         except SourceError as err:
             yield Outcome(path, None, None, error=str(err))
             continue

@@ -61,6 +61,10 @@ class SectionMap:
             return Target(self.synonyms[best], round(ratio, 2), "fuzzy", best)
         return Target(None, round(ratio, 2), "unmapped", best)
 
+    def names_section(self, text: str) -> bool:
+        """Whether ``text`` is exactly a section's name or synonym (no fuzzy match)."""
+        return self.target(text).how == "synonym"
+
 
 def heading_key(text: str) -> str:
     """A heading as compared with synonyms: lowercase words, without numbering, markup,

@@ -8,7 +8,7 @@ Every line keeps its index, so the importer can account for each one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -24,13 +24,16 @@ SUFFIXES = (".md", ".markdown", ".html.md.erb")
 SKIPPED_NAMES = re.compile(r"^(readme|license|licence|copying|index|changelog)\b|template", re.I)
 # A document whose structure is bold-label bullets has at least this many of them.
 MIN_LABELS = 3
+MAX_LONE_WORDS = 5
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+\S")
 
 _LABEL = re.compile(
     r"^(?P<indent> {0,1})[-*+][ \t]+(?:\*\*|__)(?P<label>[^*_:\n]{2,60}?)[ \t]*(?::[ \t]*)?"
     r"(?:\*\*|__)[ \t]*(?::[ \t]*)?(?P<rest>.*)$"
 )
 
-HeadingKind = Literal["atx", "setext", "label"]
+HeadingKind = Literal["atx", "setext", "label", "line"]
+NamesSection = Callable[[str], bool]  # whether a text is a section's name (a synonym)
 
 
 class SourceError(Exception):
@@ -103,7 +106,7 @@ def find_sources(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def read_source(path: Path) -> SourceDocument:
+def read_source(path: Path, names_section: NamesSection | None = None) -> SourceDocument:
     """Read and split one file; raises `SourceError` if it is unreadable or not text."""
     try:
         data = path.read_bytes()
@@ -113,10 +116,12 @@ def read_source(path: Path) -> SourceDocument:
     if text is None:
         problem = problems[0]
         raise SourceError(f"{path}:{problem.line}: {problem.message}")
-    return parse_source(text, path)
+    return parse_source(text, path, names_section)
 
 
-def parse_source(text: str, path: Path) -> SourceDocument:
+def parse_source(
+    text: str, path: Path, names_section: NamesSection | None = None
+) -> SourceDocument:
     """Split decoded text (LF line ends) into front matter, lines and headings."""
     lines = tuple(text.split("\n"))
     split = split_front_matter(text)
@@ -142,13 +147,17 @@ def parse_source(text: str, path: Path) -> SourceDocument:
         body_start=body_start,
         front_matter=meta,
         front_matter_error=error,
-        headings=tuple(find_headings(lines, body_start)),
+        headings=tuple(find_headings(lines, body_start, names_section)),
     )
 
 
-def find_headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
+def find_headings(
+    lines: Sequence[str], start: int = 0, names_section: NamesSection | None = None
+) -> list[Heading]:
     """ATX and setext headings outside code, as the site reads them (`format.markdown`);
-    bold labels too, in a document whose structure they are (no heading below H1)."""
+    bold labels too, in a document whose structure they are (no heading below H1); and,
+    with `names_section`, a lone line that is a section's name over a list ("Action Items"
+    written without `##`)."""
     body = list(lines[start:])
     in_code = code_mask(body)
     found = [
@@ -169,4 +178,26 @@ def find_headings(lines: Sequence[str], start: int = 0) -> list[Heading]:
     ]
     if len(labels) >= MIN_LABELS and not any(h.level >= 2 for h in found):
         found = sorted([*found, *labels], key=lambda h: h.index)
+    if names_section is not None:
+        taken = {i for h in found for i in range(h.index, max(h.end, h.index + 1))}
+        lone = [
+            Heading(start + i, 2, body[i].strip().rstrip(":"), "line", start + i + 1)
+            for i in range(len(body))
+            if start + i not in taken and not in_code[i] and _is_lone_name(body, i, names_section)
+        ]
+        found = sorted([*found, *lone], key=lambda h: h.index)
     return found
+
+
+def _is_lone_name(lines: Sequence[str], index: int, names_section: NamesSection) -> bool:
+    """A short line of its own (blank before it), a list right after it, naming a section."""
+    line = lines[index]
+    text = line.strip().rstrip(":")
+    if not text or line != line.lstrip() or len(text.split()) > MAX_LONE_WORDS:
+        return False
+    if index and lines[index - 1].strip():
+        return False
+    following = [candidate for candidate in lines[index + 1 : index + 3] if candidate.strip()]
+    if not following or not _LIST_ITEM.match(following[0]):
+        return False
+    return not re.search(r"[^\w\s&'/-]", text) and names_section(text)
