@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from postmortem_kb.config import KBConfig
 from postmortem_kb.diagnostics.diagnostic import Diagnostic
 from postmortem_kb.format.archive import Archive
+from postmortem_kb.learning.ledger import StatusSource
 from postmortem_kb.learning.periods import build_date
 from postmortem_kb.project import Project
 from postmortem_kb.public.leak_check import check_site, leak_sources
@@ -44,6 +45,8 @@ from postmortem_kb.search.site.page_text import facet_order, search_doc
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
 from postmortem_kb.site.listings import SiteLayout
 from postmortem_kb.site.offline import other_hosts, uses_web_fonts
+from postmortem_kb.trackers.cache import CacheError
+from postmortem_kb.trackers.lookup import status_sources
 
 log = get_plugin_logger("postmortems")
 
@@ -174,6 +177,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             today=today,
             public=public,
             directory_urls=config.use_directory_urls,
+            status_sources=_status_sources(self.project),
         )
         for page in self.site.generated_pages():
             inclusion = InclusionLevel.UNDEFINED if page.in_nav else NOT_IN_NAV
@@ -390,6 +394,16 @@ def _add_generated(files: Files, outputs: dict[str, str], file: File) -> None:
         return
     files.append(file)
     outputs[file.dest_uri] = file.src_uri
+
+
+def _status_sources(project: Project) -> list[StatusSource]:
+    """The tracker cache as the ledger's first status source (none without one); a broken
+    cache is a warning, and the Status cells decide."""
+    try:
+        return status_sources(project.root, project.config.trackers)
+    except CacheError as err:
+        log.warning(f"{err}; the ledger uses the Status column")
+        return []
 
 
 def _url(files: Files, src_uri: str) -> str:

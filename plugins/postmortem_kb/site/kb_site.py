@@ -20,6 +20,7 @@ from functools import cached_property
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.learning.feed import FEED_URI, atom_feed
+from postmortem_kb.learning.ledger import StatusSource
 from postmortem_kb.site.index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, IndexPages
 from postmortem_kb.site.listings import (
     DIMENSIONS,
@@ -58,12 +59,15 @@ class KBSite:
         today: dt.date,
         public: bool = False,
         directory_urls: bool = True,
+        status_sources: Sequence[StatusSource] = (),
     ) -> None:
         """`incidents` newest first; `runbook_uris` maps runbook ids to their source paths.
         `public`: the public site, whose `incidents` are `public.public_archive`'s.
-        `directory_urls`: MkDocs' `use_directory_urls` (the ledger's HTML links follow it)."""
+        `directory_urls`: MkDocs' `use_directory_urls` (the ledger's HTML links follow it);
+        `status_sources`: the ledger's, before the Status cells (the tracker cache)."""
         self.config = config
         self.directory_urls = directory_urls
+        self.status_sources = status_sources
         self.today = today
         self.public = public
         self.runbook_uris = runbook_uris
@@ -92,6 +96,7 @@ class KBSite:
             layout=self.layout,
             public=self.public,
             directory_urls=self.directory_urls,
+            status_sources=self.status_sources,
         )
 
     def feed(

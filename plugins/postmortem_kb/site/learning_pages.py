@@ -37,7 +37,7 @@ from postmortem_kb.format.durations import format_duration
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.learning import charts, ledger, metrics, recurrence, stats
 from postmortem_kb.learning.digest import Digest, digest_months, monthly_digest
-from postmortem_kb.learning.ledger import ActionEntry, Ledger, Rates
+from postmortem_kb.learning.ledger import ActionEntry, Ledger, Rates, StatusSource
 from postmortem_kb.learning.periods import add_months, month_range, quarter_of, quarter_range
 from postmortem_kb.site.index_pages import (
     LISTING_FRONT_MATTER,
@@ -173,8 +173,12 @@ class LearningPages:
         layout: SiteLayout | None = None,
         public: bool = False,
         directory_urls: bool = True,
+        status_sources: Sequence[StatusSource] = (),
     ) -> None:
+        """`status_sources`: asked for each action item's status before its Status cell
+        (the tracker cache, `trackers.lookup.status_sources`), as `pmkb actions` does."""
         self.incidents = incidents
+        self.status_sources = status_sources
         self.config = config
         self.site = layout or SiteLayout()
         self.at = LearningLayout(self.site.prefix)
@@ -187,7 +191,7 @@ class LearningPages:
 
     @cached_property
     def action_ledger(self) -> Ledger:
-        return ledger.build_ledger(self.incidents)
+        return ledger.build_ledger(self.incidents, self.status_sources)
 
     @cached_property
     def rates(self) -> Rates:
