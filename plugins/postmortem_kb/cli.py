@@ -13,16 +13,13 @@ from pathlib import Path
 
 import click
 
-from postmortem_kb.diagnostics.diagnostic import (
-    format_diagnostics,
-    has_errors,
-    sort_diagnostics,
-    summary_line,
-)
+from postmortem_kb.diagnostics.diagnostic import has_errors, sort_diagnostics, summary_line
+from postmortem_kb.diagnostics.formats import FORMATS, format_diagnostics
 from postmortem_kb.format.archive import display_path, find_postmortem_files
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_file
 from postmortem_kb.format.schema import schema_json
+from postmortem_kb.format.vocabulary import ACTION_STATUSES
 from postmortem_kb.importers.batch import batch_summary, import_sources
 from postmortem_kb.importers.section_map import MapError, load_section_map
 from postmortem_kb.importers.source_doc import find_sources
@@ -38,7 +35,6 @@ from postmortem_kb.review.changes import ChangesError, changed_postmortems
 from postmortem_kb.review.markdown import review_markdown
 from postmortem_kb.review.report import review_files
 from postmortem_kb.rules.archive import load_project_archive
-from postmortem_kb.rules.checks import ACTION_STATUSES
 from postmortem_kb.rules.tickets import tracker_diagnostics
 from postmortem_kb.scaffold.init import CI_CHOICES, InitError, init_kb
 from postmortem_kb.scaffold.new_postmortem import new_postmortem
@@ -82,7 +78,7 @@ def main() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "github", "json", "gitlab"]),
+    type=click.Choice(list(FORMATS)),
     default="text",
     show_default=True,
     help="text for terminals, github for Actions annotations, json for tools, gitlab for "
@@ -326,6 +322,78 @@ def leaks(site_dir: Path, config_file: Path) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@main.command()
+@config_option
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="First fetch every ticket the action items name from its tracker (the network and "
+    "each tracker's token_env) into .pmkb/tickets.json.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--strict", is_flag=True, help="Exit 1 when a ticket could not be fetched.")
+def tickets(config_file: Path, refresh: bool, output_format: str, strict: bool) -> None:
+    """Each action item's ticket as its tracker last said (the cache), beside the file's
+    Status; with --refresh, fetched again first. A ticket that cannot be fetched is one line
+    on stderr and keeps its cached state."""
+    project = _project(config_file)
+    trackers = project.config.trackers
+    if not trackers:
+        raise click.ClickException(
+            f"{config_file}: no trackers configured (the postmortems plugin's `trackers` option)"
+        )
+    archive = load_project_archive(project)
+    failed = False
+    if refresh:
+        plan = referenced_tickets(archive.postmortems, trackers)
+        path = cache_path(project.root)
+        with _progress(len(plan.refs), "Fetching tickets") as advance:
+            report = refresh_tickets(path, plan.refs, trackers, os.environ, progress=advance)
+        for line in report.lines:
+            click.echo(line, err=True)
+        if plan.unmatched:
+            cells = ", ".join(plan.unmatched[:5]) + (", ..." if len(plan.unmatched) > 5 else "")
+            click.echo(f"{len(plan.unmatched)} ticket(s) match no tracker: {cells}", err=True)
+        click.echo(report.summary(display_path(path, Path.cwd())), err=True)
+        failed = bool(report.failed)
+    try:
+        lookup = load_lookup(project.root, trackers) or TicketLookup(trackers, TicketCache())
+    except CacheError as err:
+        raise click.ClickException(str(err)) from err
+    rows = ticket_rows(archive.postmortems, lookup)
+    if output_format == "json":
+        click.echo(json.dumps([row.to_json() for row in rows], indent=2, ensure_ascii=False))
+    else:
+        click.echo(rows_table(rows, dt.datetime.now(dt.UTC)))
+    sys.exit(1 if strict and failed else 0)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal (not piped, not CI); else nothing."""
+    if not total or not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _status_sources(project: Project) -> list[StatusSource]:
+    """The tickets cache as the ledger's first status source (none without one); a broken
+    cache is one warning, and the Markdown statuses are used."""
+    try:
+        return status_sources(project.root, project.config.trackers)
+    except CacheError as err:
+        click.echo(f"warning: {err}; using the Status column", err=True)
+        return []
+
+
 def _as_of(value: dt.datetime | None) -> dt.date:
     return as_of_or_today(value.date() if value else None)
 
@@ -560,75 +628,3 @@ def import_(
         click.echo(outcome.report() if dry_run else outcome.line())
     click.echo(batch_summary(done, dry_run=dry_run), err=True)
     sys.exit(1 if any(outcome.failed for outcome in done) else 0)
-
-
-@main.command()
-@config_option
-@click.option(
-    "--refresh",
-    is_flag=True,
-    help="First fetch every ticket the action items name from its tracker (the network and "
-    "each tracker's token_env) into .pmkb/tickets.json.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
-@click.option("--strict", is_flag=True, help="Exit 1 when a ticket could not be fetched.")
-def tickets(config_file: Path, refresh: bool, output_format: str, strict: bool) -> None:
-    """Each action item's ticket as its tracker last said (the cache), beside the file's
-    Status; with --refresh, fetched again first. A ticket that cannot be fetched is one line
-    on stderr and keeps its cached state."""
-    project = _project(config_file)
-    trackers = project.config.trackers
-    if not trackers:
-        raise click.ClickException(
-            f"{config_file}: no trackers configured (the postmortems plugin's `trackers` option)"
-        )
-    archive = load_project_archive(project)
-    failed = False
-    if refresh:
-        plan = referenced_tickets(archive.postmortems, trackers)
-        path = cache_path(project.root)
-        with _progress(len(plan.refs), "Fetching tickets") as advance:
-            report = refresh_tickets(path, plan.refs, trackers, os.environ, progress=advance)
-        for line in report.lines:
-            click.echo(line, err=True)
-        if plan.unmatched:
-            cells = ", ".join(plan.unmatched[:5]) + (", ..." if len(plan.unmatched) > 5 else "")
-            click.echo(f"{len(plan.unmatched)} ticket(s) match no tracker: {cells}", err=True)
-        click.echo(report.summary(display_path(path, Path.cwd())), err=True)
-        failed = bool(report.failed)
-    try:
-        lookup = load_lookup(project.root, trackers) or TicketLookup(trackers, TicketCache())
-    except CacheError as err:
-        raise click.ClickException(str(err)) from err
-    rows = ticket_rows(archive.postmortems, lookup)
-    if output_format == "json":
-        click.echo(json.dumps([row.to_json() for row in rows], indent=2, ensure_ascii=False))
-    else:
-        click.echo(rows_table(rows, dt.datetime.now(dt.UTC)))
-    sys.exit(1 if strict and failed else 0)
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Progress | None]:
-    """A progress bar on stderr when it is a terminal (not piped, not CI); else nothing."""
-    if not total or not sys.stderr.isatty() or os.environ.get("CI"):
-        yield None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield bar.update
-
-
-def _status_sources(project: Project) -> list[StatusSource]:
-    """The tickets cache as the ledger's first status source (none without one); a broken
-    cache is one warning, and the Markdown statuses are used."""
-    try:
-        return status_sources(project.root, project.config.trackers)
-    except CacheError as err:
-        click.echo(f"warning: {err}; using the Status column", err=True)
-        return []

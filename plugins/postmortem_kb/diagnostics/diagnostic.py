@@ -1,19 +1,16 @@
-"""One diagnostic type for every problem the checks find, and its output formats.
+"""One diagnostic type for every problem the checks find.
 
-A diagnostic is data: it is made in one place (the parser or a check) and printed by
-`format_diagnostics` as terminal text, GitHub Actions annotations, JSON or a GitLab
-code quality report (`code_quality.py`).
+A diagnostic is data: it is made in one place (the parser or a check) and printed by one
+formatter per output (`diagnostics.formats`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from postmortem_kb.diagnostics.code_quality import format_code_quality
 from postmortem_kb.diagnostics.codes import CODES
 
 
@@ -80,42 +77,6 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def has_errors(diagnostics: Iterable[Diagnostic], *, strict: bool = False) -> bool:
     return any(d.is_error or strict for d in diagnostics)
-
-
-def _github_escape(text: str, *, property_value: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if property_value:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
-
-
-def format_github(diagnostic: Diagnostic) -> str:
-    """A GitHub Actions workflow command, shown as an annotation on the pull request."""
-    kind = "error" if diagnostic.is_error else "warning"
-    props = ",".join(
-        [
-            f"file={_github_escape(diagnostic.path, property_value=True)}",
-            f"line={max(diagnostic.line, 1)}",
-            f"col={max(diagnostic.column, 1)}",
-            f"title={_github_escape(diagnostic.code, property_value=True)}",
-        ]
-    )
-    message = diagnostic.message + (f"\n{diagnostic.hint}" if diagnostic.hint else "")
-    return f"::{kind} {props}::{_github_escape(message)}"
-
-
-def format_diagnostics(diagnostics: Sequence[Diagnostic], output_format: str = "text") -> str:
-    """Render diagnostics as `text` (path:line:col: level code message), `github`, `json`
-    or `gitlab` (a code quality report)."""
-    if output_format == "json":
-        return json.dumps([asdict(d) for d in diagnostics], indent=2, ensure_ascii=False)
-    if output_format == "github":
-        return "\n".join(format_github(d) for d in diagnostics)
-    if output_format == "gitlab":
-        return format_code_quality(diagnostics)
-    if output_format == "text":
-        return "\n".join(str(d) for d in diagnostics)
-    raise ValueError(f"unknown output format {output_format!r}")
 
 
 def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
