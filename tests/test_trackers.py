@@ -699,6 +699,11 @@ def test_pmkb_actions_and_export_take_the_trackers_word(kb: Path) -> None:
     ]
     after = json.loads(runner.invoke(main, ["export", *config]).stdout)["summary"]
     assert (after["completion_rate"], after["on_time_rate"]) == (0.75, 0.5)
+    table = runner.invoke(main, ["actions", *config]).stdout.splitlines()
+    assert table[0].split()[:3] == ["Due", "Status", "Source"]
+    fetched = cache_json(kb)["tickets"]["jira:PAY-1500"]["fetched_at"]  # type: ignore[index]
+    row = next(line for line in table if "PAY-1500" in line)
+    assert re.search(rf"overdue 50 d +jira {fetched[:10]} {fetched[11:16]}Z +@kim", row), row
 
 
 # --- CI: the publish workflow refreshes the tickets when a token secret exists ----------------

@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Sequence
 
-from postmortem_kb.learning.ledger import ActionEntry, Rates
+from postmortem_kb.learning.ledger import MARKDOWN_SOURCE, ActionEntry, Rates
 
 CSV_COLUMNS = (
     "incident",
@@ -56,13 +56,31 @@ def status_text(entry: ActionEntry, as_of: dt.date) -> str:
     return entry.status
 
 
+def source_text(entry: ActionEntry) -> str:
+    """Where the status came from and when: `jira 2026-12-01 21:30Z`, or `markdown`."""
+    if entry.status_fetched_at is None:
+        return entry.status_source
+    return f"{entry.status_source} {entry.status_fetched_at.astimezone(dt.UTC):%Y-%m-%d %H:%MZ}"
+
+
 def actions_table(entries: Sequence[ActionEntry], as_of: dt.date) -> str:
-    """One line per item: due, status, owner, ticket, incident, action (shortened)."""
-    header = ("Due", "Status", "Owner", "Ticket", "Incident", "Action")
+    """One line per item: due, status, owner, ticket, incident, action (shortened); with a
+    Source column (`source_text`) after the status when any status is not the file's."""
+    sourced = any(e.status_source != MARKDOWN_SOURCE for e in entries)
+    header = (
+        "Due",
+        "Status",
+        *(("Source",) if sourced else ()),
+        "Owner",
+        "Ticket",
+        "Incident",
+        "Action",
+    )
     rows = [
         (
             e.due.isoformat() if e.due else "-",
             status_text(e, as_of),
+            *((source_text(e),) if sourced else ()),
             e.owner or "-",
             e.ticket or "-",
             e.incident,
