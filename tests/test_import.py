@@ -380,6 +380,13 @@ def test_cli_dry_run_writes_nothing_and_never_overwrites(tmp_path: Path) -> None
     assert again.exit_code == 1
     assert "exists; not overwriting it" in again.output
     assert written.read_text(encoding="utf-8") == "edited by a person\n"
+    # moved into a sub-folder of the archive: still the same id, still not written again
+    (out / "2021").mkdir()
+    moved = written.rename(out / "2021" / written.name)
+    again = runner.invoke(main, ["import", str(source), "--out", str(out), *config])
+    assert again.exit_code == 1
+    assert f"{moved} exists; not overwriting it" in again.output
+    assert not written.exists()
 
 
 def test_cli_reports_a_bad_map_file_in_one_line(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Importing many files: each source to a draft in the output folder, never overwriting.
 
 Two sources that would get the same draft name (same date and title) get ``-2``, ``-3``...;
-a draft name that already exists in the output folder is not written (the outcome says so).
+a draft whose id already exists in the output folder (at any depth, so the archive never holds
+the id twice) is not written: the outcome says where it is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from postmortem_kb.config import KBConfig
+from postmortem_kb.format.archive import find_postmortem_files
 from postmortem_kb.importers.draft import Draft, build_draft
 from postmortem_kb.importers.report import format_report, lost_lines, summary_line, total_counts
 from postmortem_kb.importers.section_map import SectionMap
@@ -57,6 +59,7 @@ def import_sources(
     dry_run: bool = False,
 ) -> Iterator[Outcome]:
     """Import each source in turn (a generator, so a caller can show progress)."""
+    existing = {p.stem: p for p in find_postmortem_files([out_dir])} if out_dir.is_dir() else {}
     taken: set[str] = set()
     for path in sources:
         try:
@@ -70,8 +73,9 @@ def import_sources(
         draft.name = name
         target = out_dir / name
         lost = tuple(lost_lines(document.lines, draft.text))
-        if target.exists():
-            yield Outcome(path, target, draft, lost, error=f"{target} exists; not overwriting it")
+        if target.exists() or target.stem in existing:
+            there = existing.get(target.stem, target)
+            yield Outcome(path, target, draft, lost, error=f"{there} exists; not overwriting it")
             continue
         if not dry_run:
             target.parent.mkdir(parents=True, exist_ok=True)
