@@ -325,23 +325,23 @@ class KeySuggestion:
 
 def key_suggestions(
     postmortems: Iterable[PostMortem],
-    others: Iterable[PostMortem] = (),
+    others: Iterable[FactorOccurrence] = (),
     threshold: float = SIMILARITY_THRESHOLD,
 ) -> list[KeySuggestion]:
     """For each factor of `postmortems` without a key, the key of the most similar keyed
-    factor of another incident (in `postmortems` or `others`), when there is one."""
+    factor of another incident, when there is one. `others` are factors of post-mortems not
+    checked now (only their keyed ones matter; see `rules.factor_keys.keyed_factors`)."""
     checked = list(postmortems)
-    everything = occurrences([*checked, *others])
+    mine = occurrences(checked)
     matcher = FactorMatcher(threshold)
-    keyed: dict[str, list[str]] = defaultdict(list)
-    for occurrence in everything:
+    keyed: dict[str, list[FactorOccurrence]] = defaultdict(list)
+    for occurrence in sorted([*mine, *others], key=_order):
         if occurrence.key:
             matcher.add(occurrence, occurrence.key, keyed=True)
-            keyed[occurrence.key].append(occurrence.incident)
-    ids = {pm.id for pm in checked}
+            keyed[occurrence.key].append(occurrence)
     suggestions = []
-    for occurrence in everything:
-        if occurrence.key or occurrence.incident not in ids:
+    for occurrence in mine:
+        if occurrence.key:
             continue
         key = matcher.match(
             occurrence.description,
@@ -350,6 +350,8 @@ def key_suggestions(
             keyed_only=True,
         )
         if key:
-            incidents = tuple(dict.fromkeys(i for i in keyed[key] if i != occurrence.incident))
+            incidents = tuple(
+                dict.fromkeys(o.incident for o in keyed[key] if o.incident != occurrence.incident)
+            )
             suggestions.append(KeySuggestion(occurrence, key, incidents))
     return suggestions

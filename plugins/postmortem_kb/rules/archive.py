@@ -16,8 +16,9 @@ from postmortem_kb.diagnostics.diagnostic import Diagnostic, sort_diagnostics
 from postmortem_kb.format.archive import Archive, display_path, find_postmortem_files, runbook_ids
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_file
+from postmortem_kb.learning.recurrence import FactorOccurrence
 from postmortem_kb.project import Project
-from postmortem_kb.rules.factor_keys import check_factor_keys
+from postmortem_kb.rules.factor_keys import check_factor_keys, keyed_factors
 from postmortem_kb.rules.links import check_links
 from postmortem_kb.rules.postmortem import check_postmortem
 
@@ -36,7 +37,7 @@ def load_project_archive(
         runbook_ids=runbook_ids(project.runbooks_dir),
         today=today,
         known_ids={p.stem for p in every_file} - {p.stem for p in files},
-        others=[pm for path in rest if (pm := parse_file(path).postmortem) is not None],
+        other_factors=keyed_factors(rest),
     )
 
 
@@ -48,12 +49,11 @@ def load_archive(
     runbook_ids: set[str] | None = None,
     today: dt.date | None = None,
     known_ids: set[str] | None = None,
-    others: Sequence[PostMortem] = (),
+    other_factors: Sequence[FactorOccurrence] = (),
 ) -> Archive:
     """Parse and check `files`. `runbook_ids` None skips the runbook check (no docs at hand);
     `known_ids` adds post-mortem ids that exist outside `files` (when checking a subset), and
-    `others` those post-mortems themselves, parsed, for the rules that compare content
-    (PM110's factor keys)."""
+    `other_factors` the keyed contributing factors of those files (PM110)."""
     today = today or dt.datetime.now(dt.UTC).date()
     postmortems: list[PostMortem] = []
     diagnostics: list[Diagnostic] = []
@@ -70,5 +70,5 @@ def load_archive(
         pm.has_errors = any(d.is_error for d in [*result.diagnostics, *checked])
         postmortems.append(pm)
     diagnostics += check_links(postmortems, runbook_ids, known_ids or set())
-    diagnostics += check_factor_keys(postmortems, others)
+    diagnostics += check_factor_keys(postmortems, other_factors)
     return Archive(postmortems, sort_diagnostics(diagnostics), count)

@@ -7,18 +7,25 @@ and threshold of `learning.recurrence`), so the author can confirm it is the sam
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import yaml
 
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
-from postmortem_kb.format.model import PostMortem
-from postmortem_kb.learning.recurrence import key_suggestions
+from postmortem_kb.format.model import ID_PATTERN, PostMortem
+from postmortem_kb.format.source import read_text, split_front_matter
+from postmortem_kb.learning.recurrence import FactorOccurrence, key_suggestions
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def check_factor_keys(
-    postmortems: Iterable[PostMortem], others: Iterable[PostMortem] = ()
+    postmortems: Iterable[PostMortem], others: Iterable[FactorOccurrence] = ()
 ) -> Iterator[Diagnostic]:
-    """Diagnostics for `postmortems`; `others` are the archive's other post-mortems, whose
-    keys count but which are not reported on."""
+    """Diagnostics for `postmortems`; `others` are keyed factors of the archive's other
+    post-mortems (`keyed_factors`), which count but are not reported on."""
     checked = {pm.id: pm for pm in postmortems}
     for suggestion in key_suggestions(checked.values(), others):
         occurrence = suggestion.occurrence
@@ -33,3 +40,42 @@ def check_factor_keys(
             f"{suggestion.key!r} ({seen}{more})",
             hint=f"Add `key: {suggestion.key}` to it if it is the same factor.",
         )
+
+
+def keyed_factors(paths: Iterable[Path]) -> list[FactorOccurrence]:
+    """The keyed contributing factors of the files at `paths`, read quickly: only files whose
+    text has `key:` are read further, and only their front matter, with PyYAML's C loader.
+    A file that does not read is skipped (it is reported when it is checked itself)."""
+    found = []
+    for path in paths:
+        text, _ = read_text(path, str(path))
+        if text is None or "key:" not in text:
+            continue
+        front_matter = split_front_matter(text).front_matter
+        try:
+            data = yaml.load(front_matter or "", Loader=_Loader)  # noqa: S506 (a safe loader)
+        except yaml.YAMLError:
+            continue
+        factors = data.get("contributing_factors") if isinstance(data, dict) else None
+        for index, factor in enumerate(factors if isinstance(factors, list) else []):
+            if isinstance(factor, dict) and isinstance(factor.get("key"), str):
+                found.append(_occurrence(path, index, factor))
+    return found
+
+
+def _occurrence(path: Path, index: int, factor: dict[str, object]) -> FactorOccurrence:
+    match = ID_PATTERN.match(path.stem)
+    try:
+        date = dt.date.fromisoformat(match.group("date")) if match else None
+    except ValueError:
+        date = None
+    return FactorOccurrence(
+        incident=path.stem,
+        title=path.stem,
+        date=date,
+        category=str(factor.get("category", "")),
+        description=str(factor.get("description", "")),
+        key=str(factor["key"]),
+        index=index,
+        source=str(path),
+    )
