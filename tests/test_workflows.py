@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
+from postmortem_kb.cli import main
 from postmortem_kb.scaffold.init import REPOSITORY_CI, Settings, ci_files
 
 from .ci_files import check_command, gitlab_scripts, load, workflow_runs
@@ -29,16 +31,15 @@ REGENERATE = (
 
 @pytest.fixture(scope="module")
 def scaffolded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The CI files `pmkb init` writes for a new knowledge base, github and gitlab."""
+    """The CI files `pmkb init` writes into new knowledge bases, with github and gitlab."""
     root = tmp_path_factory.mktemp("ci")
     for ci in ("github", "gitlab"):
-        for path, text in ci_files(ci).items():
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            (root / path).write_text(text, encoding="utf-8")
+        result = CliRunner().invoke(main, ["init", str(root / ci), "--ci", ci])
+        assert result.exit_code == 0, result.output
     return {
-        "pull-request": root / ".github/workflows/pull-request.yml",
-        "publish": root / ".github/workflows/publish.yml",
-        "gitlab": root / ".gitlab-ci.yml",
+        "pull-request": root / "github/.github/workflows/pull-request.yml",
+        "publish": root / "github/.github/workflows/publish.yml",
+        "gitlab": root / "gitlab/.gitlab-ci.yml",
     }
 
 
