@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from postmortem_kb.cli import main
 from postmortem_kb.scaffold.init import TEMPLATES, Settings, kb_files
@@ -191,3 +192,10 @@ def test_every_template_is_package_data() -> None:
     for path in templates:
         relative = path.relative_to(package).as_posix()
         assert any(fnmatch.fnmatch(relative, p.replace("**/", "*")) for p in patterns), relative
+
+
+def test_the_new_kbs_pre_commit_hook_is_this_repositorys(kb: Path) -> None:
+    (ours,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    (repo,) = yaml.safe_load((kb / ".pre-commit-config.yaml").read_text())["repos"]
+    (hook,) = repo["hooks"]
+    assert (hook["id"], hook["entry"], hook["files"]) == (ours["id"], ours["entry"], ours["files"])
