@@ -113,30 +113,8 @@ def build_draft(
     durations = stated_durations([line for b in blocks for line in _block_lines(source, b)])
     stamps = milestones(timeline.entries if timeline else [], zone, durations)
     if stamps.get("started"):
-        started_day = stamps["started"].date()
-        if date and started_day != date:
-            todos.append(
-                f"date: the timeline starts on {started_day} (UTC), the source says {date}; "
-                "the draft takes the timeline's"
-            )
-        date = started_day
-        date_todo = None
-    actions: list[ActionRow] = []
-    if ACTIONS in by_section:
-        actions = extract_actions(
-            _lines_of(source, by_section[ACTIONS]),
-            by_section[ACTIONS][0].start,
-            config.action_categories,
-            reference_links(source.lines),
-        )
-        if not actions:
-            moved = by_section.pop(ACTIONS)
-            by_section.setdefault(NOTES, []).extend(moved)
-            where = ", ".join(f"line {b.heading.index + 1}" for b in moved if b.heading)
-            todos.append(
-                f"action items: the source's ({where}) are no list; they are kept in the "
-                f"{NOTES}: write them as table rows"
-            )
+        date, date_todo = _start_date(stamps["started"], date, todos), None
+    actions = _actions(source, by_section, config, todos)
     if source.front_matter_lines:  # kept verbatim with the notes
         by_section.setdefault(NOTES, [])
     written = _written_sections(by_section, config)
@@ -159,6 +137,40 @@ def build_draft(
         actions=actions,
         timeline=timeline,
     )
+
+
+def _start_date(started: dt.datetime, stated: dt.date | None, todos: list[str]) -> dt.date:
+    """The incident's date is its start's (UTC), as the format wants; a TODO if the text
+    said another."""
+    if stated and started.date() != stated:
+        todos.append(
+            f"date: the timeline starts on {started.date()} (UTC), the source says {stated}; "
+            "the draft takes the timeline's"
+        )
+    return started.date()
+
+
+def _actions(
+    source: SourceDocument, by_section: dict[str, list[Block]], config: KBConfig, todos: list[str]
+) -> list[ActionRow]:
+    """The action rows of the Action items blocks; blocks without any list go to the notes."""
+    if ACTIONS not in by_section:
+        return []
+    blocks = by_section[ACTIONS]
+    rows = extract_actions(
+        _lines_of(source, blocks),
+        blocks[0].start,
+        config.action_categories,
+        reference_links(source.lines),
+    )
+    if not rows:
+        by_section.setdefault(NOTES, []).extend(by_section.pop(ACTIONS))
+        where = ", ".join(f"line {b.heading.index + 1}" for b in blocks if b.heading)
+        todos.append(
+            f"action items: the source's ({where}) are no list; they are kept in the "
+            f"{NOTES}: write them as table rows"
+        )
+    return rows
 
 
 def _slug(title: str, stem: str) -> str:
@@ -489,7 +501,7 @@ def _converted(
     source: SourceDocument, blocks: Sequence[Block], converted: Sequence[str], what: str
 ) -> list[str]:
     """The format's lines, then the source's own (unless identical) in a folded block."""
-    original = [line for line in _lines_of(source, blocks)]
+    original = _lines_of(source, blocks)
     if [line.strip() for line in original if line.strip()] == [line for line in converted]:
         return [*converted, ""]
     out = [*converted, ""] if converted else []
@@ -512,7 +524,7 @@ def _dedent_tabs(lines: Sequence[str]) -> list[str]:
 
 
 def _squeeze(lines: Sequence[str]) -> list[str]:
-    """No two blank lines in a row (outside nothing: verbatim blocks keep single blanks)."""
+    """No two blank lines in a row (the source's own runs of blank lines become one)."""
     out: list[str] = []
     for line in lines:
         if not line.strip() and out and not out[-1].strip():
