@@ -273,7 +273,7 @@ def test_refresh_fills_the_cache_for_all_three_kinds(kb: Path, server: TrackerSe
     )
     assert server.requests_to(ISSUE_88)[0].headers["authorization"] == "Bearer ghp_secret0123456789"
     assert server.requests_to(ISSUE_88)[0].headers["x-github-api-version"] == "2022-11-28"
-    assert server.requests_to(GITLAB_12)[0].headers["private-token"] == "glpat-secret-abcdef"
+    assert server.requests_to(GITLAB_12)[0].headers["authorization"] == "Bearer glpat-secret-abcdef"
 
 
 def test_the_table_says_what_each_tracker_says(kb: Path) -> None:
@@ -748,3 +748,33 @@ def test_the_publish_workflows_refresh_tickets_only_with_a_token(tmp_path: Path)
         data["pages"]["stage"]
     )
     assert data["tickets"]["artifacts"]["paths"] == [".pmkb/tickets.json"]
+
+
+def test_a_moved_repository_is_followed_and_the_token_stays_home(
+    kb: Path, server: TrackerServer
+) -> None:
+    """GitHub answers 301 for a moved repository; a redirect to another host (here
+    localhost, not 127.0.0.1) gets no Authorization header."""
+    moved = "/github/repos/acme/moved/issues/88"
+    location = f"http://localhost:{server.port}{moved}"
+    server.script(ISSUE_88, Answer(301, {"message": "Moved Permanently"}, {"Location": location}))
+    server.script(
+        moved,
+        github_issue(88, state="closed", reason="completed", closed_at="2025-02-01T09:00:00Z"),
+    )
+    code, _, err = pmkb_tickets(kb, "--refresh")
+    assert code == 0 and "5 of 5" in err, err
+    assert server.requests_to(ISSUE_88)[0].headers["authorization"].startswith("Bearer ")
+    (followed,) = server.requests_to(moved)
+    assert "authorization" not in followed.headers
+    assert cache_json(kb)["tickets"]["github:acme/platform#88"]["state"] == "closed"  # type: ignore[index]
+
+
+def test_check_with_a_broken_cache_warns_in_one_line(kb: Path) -> None:
+    cache_path(kb).parent.mkdir()
+    cache_path(kb).write_text('{"schema_version": 7}')
+    result = CliRunner().invoke(main, ["check", "-f", str(kb / "mkdocs.yml")])
+    assert result.exit_code == 0, result.output
+    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert "tickets.json: not a tickets cache (schema_version 7 is not 1)" in warning
+    assert "PM80" not in result.stdout and "Traceback" not in result.output

@@ -23,8 +23,8 @@ class GitLabApi:
 
     def headers(self, token: str | None, user: str | None) -> dict[str, str]:
         headers = {"Accept": "application/json"}
-        if token:
-            headers["PRIVATE-TOKEN"] = token
+        if token:  # not PRIVATE-TOKEN: httpx drops Authorization on a redirect to another host
+            headers["Authorization"] = f"Bearer {token}"
         return headers
 
     def parse(self, tracker: TrackerSettings, ref: TicketRef, payload: Any) -> TicketState:
