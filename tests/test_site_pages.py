@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from postmortem_kb.config import KBConfig, SeverityLevel
+from postmortem_kb.format.durations import NOT_RECORDED, format_duration
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_text
-from postmortem_kb.site.durations import NOT_RECORDED, format_duration
 from postmortem_kb.site.index_pages import IndexPages, escape, relative
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
 from postmortem_kb.site.listings import (

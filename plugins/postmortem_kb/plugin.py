@@ -41,10 +41,10 @@ from postmortem_kb.public.publish import (
 )
 from postmortem_kb.rules.archive import load_project_archive
 from postmortem_kb.search.site.index_writer import SearchDoc, write_index
-from postmortem_kb.search.site.page_text import facet_order, search_doc
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
 from postmortem_kb.site.listings import SiteLayout
 from postmortem_kb.site.offline import other_hosts, uses_web_fonts
+from postmortem_kb.site.search_markup import facet_order, search_doc
 from postmortem_kb.trackers.cache import CacheError
 from postmortem_kb.trackers.lookup import status_sources
 

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, Request, Response, expect
+from postmortem_kb.format.durations import format_duration
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.project import load_project
 from postmortem_kb.rules.archive import load_project_archive
-from postmortem_kb.site.durations import format_duration
 
 from ..conftest import GOOD_NAME
 from .conftest import REPO, ServedSite, broken_links

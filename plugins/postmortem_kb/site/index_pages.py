@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from postmortem_kb.config import KBConfig
-from postmortem_kb.site.durations import format_duration
+from postmortem_kb.format.durations import format_duration
+from postmortem_kb.format.model import PostMortem
 from postmortem_kb.site.listings import (
     PAGE_SIZE,
     SEVERITY_PAGE_URI,
@@ -28,7 +29,6 @@ from postmortem_kb.site.listings import (
     paged_uri,
     paginate,
 )
-from postmortem_kb.format.model import PostMortem
 from postmortem_kb.site.page_header import STATUS_LABELS
 from postmortem_kb.site.severity import badge
 

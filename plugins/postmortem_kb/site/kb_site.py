@@ -39,7 +39,7 @@ from postmortem_kb.public.publish import public_page_markdown
 from postmortem_kb.public.redaction import mark_internal_for_site
 from postmortem_kb.similarity.vectors import Similar
 from postmortem_kb.search.site.index_writer import SearchMarkup
-from postmortem_kb.search.site.page_text import HANDBOOK, postmortem_markup, unindexed
+from postmortem_kb.site.search_markup import HANDBOOK, postmortem_markup, unindexed
 
 IGNORED_RUNBOOK_STEMS = ("index", "README")
 HOME_URI = "index.md"
