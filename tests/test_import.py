@@ -514,3 +514,10 @@ def test_a_lone_line_naming_a_section_over_a_list_is_a_heading(tmp_path: Path) -
     # a line that names no section stays text
     other = draft_of(LONE_LINE.replace("Action Items", "Some thoughts"), "2018-08-22-cert.md")
     assert "Some thoughts" in section(other, "Detection")
+
+
+def test_cli_without_files_to_import_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not markdown\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "no files to import" in result.output

@@ -614,6 +614,8 @@ def import_(
     except MapError as err:
         raise click.ClickException(str(err)) from err
     files = find_sources(sources)
+    if not files:
+        raise click.ClickException("no files to import (.md, .markdown, .html.md.erb or none)")
     outcomes = import_sources(
         files, out_dir or project.postmortems_dir, section_map, project.config, dry_run=dry_run
     )

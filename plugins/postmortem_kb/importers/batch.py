@@ -78,9 +78,13 @@ def import_sources(
             yield Outcome(path, target, draft, lost, error=f"{there} exists; not overwriting it")
             continue
         if not dry_run:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("x", encoding="utf-8") as handle:  # never over an existing file
-                handle.write(draft.text)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("x", encoding="utf-8") as handle:  # never over an existing file
+                    handle.write(draft.text)
+            except OSError as err:
+                yield Outcome(path, target, draft, lost, error=f"cannot write {target}: {err}")
+                continue
         yield Outcome(path, target, draft, lost, written=not dry_run)
 
 
