@@ -330,10 +330,12 @@ def test_a_date_nowhere_in_the_text_names_the_file_by_the_fallback() -> None:
 
 
 def test_folders_skip_readme_licence_and_templates(tmp_path: Path) -> None:
-    for name in ("README.md", "LICENSE", "template.md", "a.md", "b.html.md.erb", "c", "d.txt"):
+    names = ("README.md", "LICENSE", "template.md", "a.md", "b.html.md.erb", "c", "d.txt")
+    for name in (*names, "e.markdown", ".hidden.md"):
         (tmp_path / name).write_text("# x\n", encoding="utf-8")
     found = [p.name for p in find_sources([tmp_path])]
-    assert found == ["a.md", "b.html.md.erb", "c"]
+    assert found == ["a.md", "b.html.md.erb", "c", "e.markdown"]
+    assert find_sources([tmp_path / "README.md"]) == [tmp_path / "README.md"]  # named: imported
 
 
 def test_placeholder_is_a_warning_in_a_draft_and_an_error_in_review(
@@ -521,3 +523,16 @@ def test_cli_without_files_to_import_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["import", str(tmp_path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "no files to import" in result.output
+
+
+def test_cli_map_file_maps_a_team_heading(tmp_path: Path) -> None:
+    (tmp_path / "2024-05-01-outage.md").write_text(
+        "# Outage\n\n## Coffee rota\n\nThe cause, in this team's words.\n", encoding="utf-8"
+    )
+    (tmp_path / "map.yaml").write_text("Root cause:\n  - coffee rota\n", encoding="utf-8")
+    args = ["import", str(tmp_path / "2024-05-01-outage.md"), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(main, [*args, "--dry-run", "--map", str(tmp_path / "map.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "'## Coffee rota' -> Root cause (synonym, 1.00)" in result.output
+    without = CliRunner().invoke(main, [*args, "--dry-run"])
+    assert "'## Coffee rota' -> Notes (imported) (unmapped, -)" in without.output
