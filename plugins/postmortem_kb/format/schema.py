@@ -40,7 +40,8 @@ def _action_status_schema() -> dict[str, Any]:
     return {
         "description": "The Status cell of an action-item table row (body, not front matter): "
         f"{', '.join(ACTION_STATUSES)}, or `done YYYY-MM-DD` (done, with the date it was done); "
-        "a blank cell is open.",
+        "a blank cell is open. `pmkb check` also accepts the words in capitals; this pattern "
+        "gives the lowercase form.",
         "type": "string",
         "pattern": f"^(?:(?:{words})|done \\d{{4}}-\\d{{2}}-\\d{{2}})?$",
     }
