@@ -1,7 +1,7 @@
 """The CI files: this repository's GitHub workflows are the templates `pmkb init` writes,
 rendered for this repository; every workflow validates against GitHub's workflow schema
 (check-jsonschema) and passes actionlint; every step runs a command of this project; the
-GitLab template has its jobs; the pre-commit hook names a real entry point."""
+GitLab template validates against GitLab's CI schema and has its jobs; the pre-commit hook names a real entry point."""
 
 from __future__ import annotations
 
@@ -68,6 +68,17 @@ def test_workflows_validate_against_the_github_workflow_schema(
     broken.write_text(
         scaffolded["publish"].read_text().replace("    runs-on: ubuntu-latest\n", "", 1)
     )
+    assert subprocess.run([*command, str(broken)], capture_output=True).returncode == 1
+
+
+def test_gitlab_template_validates_against_the_gitlab_ci_schema(
+    scaffolded: dict[str, Path], tmp_path: Path
+) -> None:
+    command = [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci"]
+    result = subprocess.run([*command, str(scaffolded["gitlab"])], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / ".gitlab-ci.yml"  # the schema does reject: `when` has fixed values
+    broken.write_text(scaffolded["gitlab"].read_text().replace("when: always", "when: sometimes"))
     assert subprocess.run([*command, str(broken)], capture_output=True).returncode == 1
 
 
