@@ -1,7 +1,8 @@
 """The CI files: this repository's GitHub workflows are the templates `pmkb init` writes,
 rendered for this repository; every workflow validates against GitHub's workflow schema
 (check-jsonschema) and passes actionlint; every step runs a command of this project; the
-GitLab template validates against GitLab's CI schema and has its jobs; the pre-commit hook names a real entry point."""
+GitLab template validates against GitLab's CI schema and has its jobs; the pre-commit hook
+names a real entry point."""
 
 from __future__ import annotations
 
