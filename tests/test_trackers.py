@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import pty
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,13 +24,15 @@ from postmortem_kb.config import KBConfig
 from postmortem_kb.learning.ledger import build_ledger, rates
 from postmortem_kb.project import load_project
 from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.scaffold.init import ci_files
 from postmortem_kb.trackers.cache import CacheError, TicketCache, cache_path, load_cache, save_cache
 from postmortem_kb.trackers.keys import TicketRef, match_ticket
 from postmortem_kb.trackers.lookup import status_sources
 from postmortem_kb.trackers.settings import TrackerSettings
 from postmortem_kb.trackers.state import TicketState
 
-from .conftest import GOOD_NAME, REPO, build_site
+from .ci_files import gitlab_scripts
+from .conftest import GOOD_NAME, PMKB, REPO, build_site
 from .tracker_server import (
     GITHUB_NOT_FOUND,
     GITLAB_NOT_FOUND,
@@ -534,7 +539,7 @@ def test_the_token_never_shows(kb: Path, server: TrackerServer) -> None:
     code, out, err = pmkb_tickets(kb, "--refresh", "--format", "json")
     json_out = pmkb_tickets(kb)[1]
     text = out + err + json_out + cache_path(kb).read_text(encoding="utf-8")
-    assert "Bearer ***" in err and "Bad credentials: ***" in err
+    assert err.count("(HTTP 401: Bad credentials: Bearer ***)") == 2
     for secret in TOKENS.values():
         assert secret not in text
 
@@ -710,10 +715,6 @@ def test_pmkb_actions_and_export_take_the_trackers_word(kb: Path) -> None:
 
 
 def test_the_publish_workflows_refresh_tickets_only_with_a_token(tmp_path: Path) -> None:
-    from postmortem_kb.scaffold.init import ci_files
-
-    from .ci_files import gitlab_scripts
-
     for text in (
         ci_files("github")[".github/workflows/publish.yml"],
         (REPO / ".github/workflows/publish.yml").read_text(),
@@ -778,3 +779,37 @@ def test_check_with_a_broken_cache_warns_in_one_line(kb: Path) -> None:
     (warning,) = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert "tickets.json: not a tickets cache (schema_version 7 is not 1)" in warning
     assert "PM80" not in result.stdout and "Traceback" not in result.output
+
+
+def _stderr_through_a_terminal(project: Path, **env: str) -> str:
+    """`pmkb tickets --refresh` with its stderr on a pseudo-terminal, as in a shell."""
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "CI"} | TOKENS | env
+    process = subprocess.run(
+        [str(PMKB), "tickets", "--refresh", "-f", str(project / "mkdocs.yml")],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env=environment,
+        check=False,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.returncode == 0
+    return b"".join(chunks).decode()
+
+
+def test_progress_on_a_terminal_only(kb: Path) -> None:
+    shown = _stderr_through_a_terminal(kb)
+    assert "Fetching tickets" in shown and "100%" in shown
+    assert "Fetching tickets" not in _stderr_through_a_terminal(kb, CI="true")
+    _, _, piped = pmkb_tickets(kb, "--refresh")
+    assert "Fetching tickets" not in piped
