@@ -77,6 +77,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self.archive: Archive | None = None
         self.site: KBSite | None = None
         self._site_uris: frozenset[str] = frozenset()  # every file of the site, after on_files
+        self._own_pages: frozenset[str] = frozenset()  # the post-mortems and generated pages
         self._search_docs: dict[str, SearchDoc] = {}  # by URL: pages rendered, as indexed
         self._dirty = False  # `mkdocs serve --dirty`: only changed pages are rendered
 
@@ -167,6 +168,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         _refuse_clashes(files, outputs, postmortems)
         for file in postmortems:
             files.append(file)
+        own = [file.src_uri for file in postmortems]
         runbooks = runbook_uris(
             (f.src_uri for f in files.documentation_pages()), self.kb_config.runbooks_dir
         )
@@ -182,7 +184,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         for page in self.site.generated_pages():
             inclusion = InclusionLevel.UNDEFINED if page.in_nav else NOT_IN_NAV
             file = File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion)
-            _add_generated(files, outputs, file)
+            if _add_generated(files, outputs, file):
+                own.append(file.src_uri)
         feed = self.site.feed(config.site_name, config.site_url, lambda uri: _url(files, uri))
         if feed is not None:
             file = File.generated(config, self.site.feed_uri, content=feed, inclusion=NOT_IN_NAV)
@@ -195,6 +198,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         for uri, path in assets.items():
             file = File.generated(config, uri, abs_src_path=str(path), inclusion=NOT_IN_NAV)
             _add_generated(files, outputs, file)
+        self._own_pages = frozenset(own)
         self._site_uris = frozenset(file.src_uri for file in files)
         pages = {file.url for file in files.documentation_pages()} if self._dirty else set()
         self._search_docs = {u: d for u, d in self._search_docs.items() if u in pages}
@@ -211,6 +215,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         )
         return env
 
+    @event_priority(50)  # before `macros` renders pages as Jinja templates
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
@@ -218,14 +223,18 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         `<!-- pmkb:... -->` markers and append a runbook's "Incidents that used this
         runbook", so their links are checked like any other. A post-mortem's internal blocks
         are marked "Internal only" on the internal site; on the public site its Markdown is
-        redacted and its front matter (`page.meta`) cut down to `public.PUBLIC_META`."""
+        redacted and its front matter (`page.meta`) cut down to `public.PUBLIC_META`.
+        Post-mortems and generated pages are no templates: `render_macros: false` keeps
+        the `macros` plugin off their text (a Helm template quoted in a timeline)."""
         if self.site is None:
             return markdown
         src_uri = page.file.src_uri
+        if src_uri in self._own_pages:
+            page.meta["render_macros"] = False
         if not self.kb_config.public:
             return self.site.page_markdown(markdown, src_uri)
         if self.site.is_postmortem(src_uri):
-            page.meta = public_page_meta(page.meta)
+            page.meta = public_page_meta(page.meta) | {"render_macros": False}
         return self.site.page_markdown(markdown, src_uri, link_filter(src_uri, self._site_uris))
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -385,15 +394,16 @@ def _refuse_clashes(files: Files, outputs: dict[str, str], postmortems: list[Fil
     outputs.update((file.dest_uri, file.src_uri) for file in postmortems)
 
 
-def _add_generated(files: Files, outputs: dict[str, str], file: File) -> None:
+def _add_generated(files: Files, outputs: dict[str, str], file: File) -> bool:
     """Add a generated page or asset, unless the site has a file at its source or output
-    path: theirs wins, with a warning (so `--strict` fails)."""
+    path: theirs wins, with a warning (so `--strict` fails). Whether it was added."""
     taken = _clash(files, outputs, file)
     if taken is not None:
         log.warning(f"{taken} exists in the docs, so the generated {file.src_uri} is not added")
-        return
+        return False
     files.append(file)
     outputs[file.dest_uri] = file.src_uri
+    return True
 
 
 def _status_sources(project: Project) -> list[StatusSource]:
