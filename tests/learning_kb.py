@@ -141,6 +141,7 @@ FILES = {
         summary="The `api` pool filled up just before midnight.\n"
         "Requests queued and timed out.\n\n"
         "!!! internal\n    The on-call was paged twice.\n\n"
+        "<!-- internal -->\n\nThe customer's name was Fernhill.\n\n<!-- /internal -->\n\n"
         "We raised the pool limit and the queue drained.\n\n"
         "A third paragraph the digest leaves out.",
         impact="Orders failed for 30 minutes.",

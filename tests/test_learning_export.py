@@ -65,7 +65,7 @@ def test_digest_markdown(postmortems: list[PostMortem]) -> None:
     assert "| Capacity check in CI | @marco | 2025-02-28 | done 2025-03-10 |" in text
     assert "| Update the pool runbook | @dana | 2025-02-15 | done |" in text
     assert "## Timeline" not in text and "00:00" not in text
-    assert "on-call was paged" not in text
+    assert "on-call was paged" not in text and "Fernhill" not in text
     assert "No post-mortems this month." in digest_markdown(monthly_digest(postmortems, "2023-01"))
 
 

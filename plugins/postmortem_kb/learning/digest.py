@@ -2,8 +2,9 @@
 factors and action items, and no detailed timeline (the internal newsletter of the seed).
 
 A post-mortem belongs to the month of its `date` (the incident's start, UTC). Its paragraphs
-are the first `SUMMARY_PARAGRAPHS` prose paragraphs of its Summary section (admonitions,
-internal blocks, code, tables and lists are skipped) and its impact summary. The digest is
+are the first `SUMMARY_PARAGRAPHS` prose paragraphs of its Summary section (internal blocks
+of either syntax, as `public.redaction` finds them, admonitions, code, tables and lists are
+skipped) and its impact summary. The digest is
 data (`Digest`), written as Markdown, HTML or JSON by the `digest_*` functions.
 """
 
@@ -24,6 +25,7 @@ from postmortem_kb.format.model import PostMortem
 from postmortem_kb.learning.export import factor_json
 from postmortem_kb.learning.ledger import ActionEntry, entries_of
 from postmortem_kb.learning.periods import month_of, parse_month
+from postmortem_kb.public.redaction import find_internal_blocks
 
 SUMMARY_PARAGRAPHS = 2
 _NOT_PROSE = re.compile(r"^(?:\s|!!!|\?\?\?|<|```|~~~|\||[-*+] |\d+[.)] |#)")
@@ -63,8 +65,11 @@ def summary_paragraphs(pm: PostMortem, count: int = SUMMARY_PARAGRAPHS) -> list[
     section = pm.body.section("Summary")
     if section is None:
         return []
+    lines = list(section.content)
+    for internal in find_internal_blocks("\n".join(lines)).blocks:
+        lines[internal.start - 1 : internal.end] = [""] * (internal.end - internal.start + 1)
     paragraphs = []
-    for block in re.split(r"\n\s*\n", section.text):
+    for block in re.split(r"\n\s*\n", "\n".join(lines).strip()):
         if block.strip() and not _NOT_PROSE.match(block):
             paragraphs.append(" ".join(line.strip() for line in block.splitlines()))
         if len(paragraphs) == count:
