@@ -536,3 +536,13 @@ def test_cli_map_file_maps_a_team_heading(tmp_path: Path) -> None:
     assert "'## Coffee rota' -> Root cause (synonym, 1.00)" in result.output
     without = CliRunner().invoke(main, [*args, "--dry-run"])
     assert "'## Coffee rota' -> Notes (imported) (unmapped, -)" in without.output
+
+
+def test_a_zone_in_parentheses_of_the_timeline_heading_is_stated() -> None:
+    draft = draft_of(PST.replace("(all times PST)", "(PST) 01/31/2023"), "2023-01-31-neg.md")
+    assert draft.timeline is not None and draft.timeline.zone is not None
+    assert draft.timeline.zone.name == "PST"
+    assert "- 2023-02-01 06:30 A researcher submitted a report\n" in section(draft, "Timeline")
+    # in running text, "(UTC)" alone states nothing: only the timeline's heading counts
+    plain = draft_of(PST.replace(" (all times PST)", "") + "\nSee the dashboard (UTC).\n")
+    assert plain.timeline is not None and plain.timeline.zone is None

@@ -341,9 +341,9 @@ def _hyphenated(text: str) -> str:
 def _zone(source: SourceDocument, blocks: Sequence[Block]) -> Zone | None:
     """The zone the timeline states (its heading or lines), else one the document states."""
     timeline = [b for b in blocks if b.target.name == TIMELINE]
-    texts = [b.heading.text for b in timeline if b.heading]
-    texts += ["\n".join(_block_lines(source, b)) for b in timeline]
-    return stated_zone(*texts) or stated_zone("\n".join(source.lines))
+    headings = [b.heading.text for b in timeline if b.heading]
+    texts = ["\n".join(_block_lines(source, b)) for b in timeline]
+    return stated_zone(*texts, headings=headings) or stated_zone("\n".join(source.lines))
 
 
 # --- writing the draft --------------------------------------------------------------------

@@ -101,12 +101,17 @@ REGIONS = {
     "us/central": "America/Chicago",
     "us/mountain": "America/Denver",
 }
+_ZONE_NAME = (
+    r"(?:UTC|GMT)\s?[+-]\s?\d{1,2}(?::?\d{2})?|[A-Z][A-Za-z]+/[A-Za-z_]+|"
+    r"UTC|GMT|[A-Z]{2,4}T|MSK|pacific|eastern"
+)
 _ZONE_STATEMENT = re.compile(
     r"(?:all\s+)?(?:times?|timestamps?)\s+(?:are\s+)?(?:(?:in|are)\s+)?(?:(?:in|are)\s+)?"
-    r"(?P<zone>(?:UTC|GMT)\s?[+-]\s?\d{1,2}(?::?\d{2})?|[A-Z][A-Za-z]+/[A-Za-z_]+|"
-    r"UTC|GMT|[A-Z]{2,4}T|MSK|pacific|eastern)(?![A-Za-z0-9])",
+    rf"(?P<zone>{_ZONE_NAME})(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
+# A timeline heading may state it in parentheses alone: "Timeline (PST)", "Timeline (UTC)".
+_ZONE_IN_PARENTHESES = re.compile(rf"\(\s*(?P<zone>{_ZONE_NAME})\s*\)", re.IGNORECASE)
 
 MILESTONES = (
     (
@@ -185,12 +190,14 @@ def parse_zone(text: str) -> Zone | None:
     return None
 
 
-def stated_zone(*texts: str) -> Zone | None:
-    """The first time zone a text states for its times ("all times PST", "(All times in UTC)")."""
-    for text in texts:
-        for match in _ZONE_STATEMENT.finditer(text):
-            if zone := parse_zone(match.group("zone")):
-                return zone
+def stated_zone(*texts: str, headings: Sequence[str] = ()) -> Zone | None:
+    """The first time zone the timeline's ``headings`` ("Timeline (PST)") or a text states
+    for its times ("all times PST", "(All times in UTC)")."""
+    matches = [m for h in headings for m in _ZONE_IN_PARENTHESES.finditer(h)]
+    matches += [m for text in [*headings, *texts] for m in _ZONE_STATEMENT.finditer(text)]
+    for match in matches:
+        if zone := parse_zone(match.group("zone")):
+            return zone
     return None
 
 
