@@ -813,3 +813,16 @@ def test_progress_on_a_terminal_only(kb: Path) -> None:
     assert "Fetching tickets" not in _stderr_through_a_terminal(kb, CI="true")
     _, _, piped = pmkb_tickets(kb, "--refresh")
     assert "Fetching tickets" not in piped
+
+
+def test_a_redirect_loop_is_one_line(kb: Path, server: TrackerServer) -> None:
+    loop = Answer(302, {}, {"Location": f"{server.url}{ISSUE_88}"})
+    server.script(ISSUE_88, loop)
+    code, _, err = pmkb_tickets(kb, "--refresh")
+    assert code == 0 and "Traceback" not in err
+    assert any(
+        line.startswith(
+            "github acme/platform#88: the request failed: Exceeded maximum allowed redirects."
+        )
+        for line in err.splitlines()
+    ), err

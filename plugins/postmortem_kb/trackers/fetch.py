@@ -184,6 +184,9 @@ class _Session:
                 f"cannot reach {host}: {_one_line(str(err)) or type(err).__name__}",
                 None,
             )
+        except (httpx.HTTPError, httpx.InvalidURL) as err:  # too many redirects, a bad URL
+            reason = f"the request failed: {_one_line(str(err)) or type(err).__name__}"
+            return self._failed(ref, Failure.HTTP_ERROR, reason)
         return self._judge(ref, response)
 
     def _judge(self, ref: TicketRef, response: httpx.Response) -> FetchResult | _Retry:
