@@ -1,7 +1,7 @@
 """How the site build scales with the number of post-mortems.
 
     python benchmarks/build_scale.py N [N ...] [--runs K] [--seed S] [--keep DIR]
-                                     [--strict] [--profile FILE]
+                                     [--strict] [--profile FILE] [--learning]
 
 For each N: writes N synthetic post-mortems (``synthetic.write_postmortems``) into a temp
 project made like the repository's (its ``mkdocs.yml``, ``custom_dir`` and docs folder;
@@ -31,6 +31,12 @@ growth, one for the provenance: commit, dirty tree, plugin folder, versions), pr
 The plugin is imported from wherever ``postmortem_kb`` resolves (the editable install
 points at this checkout's ``plugins/``). To measure a commit while others edit the tree,
 clone it and run the clone's script with ``PYTHONPATH=<clone>/plugins``.
+
+``--learning`` builds each N also with the option ``learning_pages: false`` (through a
+``mkdocs.off.yml`` that INHERITs the project's), the two alternating run by run, and reports
+the cost of the Learning pages (dashboard, ledger, recurrence, digests, feed) side by side:
+wall and CPU seconds with and without them, and how many pages and bytes they add. Target:
+at most +10% at 3,000 post-mortems.
 
 ``--profile FILE`` runs the (last) build of the largest N under ``cProfile`` and writes
 the stats to FILE (read them with ``python -m pstats FILE``); its timings are then not
@@ -160,14 +166,24 @@ class Build:
     log: str  # what the build printed
 
 
-def run_build(project: Path, site: Path, *, strict: bool, profile: Path | None = None) -> Build:
-    """`mkdocs build` in a child process; wall time and that child's peak RSS."""
+def run_build(
+    project: Path,
+    site: Path,
+    *,
+    strict: bool,
+    profile: Path | None = None,
+    config_file: str | None = None,
+) -> Build:
+    """`mkdocs build` in a child process (of `config_file` if given); wall time and that
+    child's peak RSS."""
     if site.exists():
         shutil.rmtree(site)
     command = [sys.executable]
     if profile is not None:
         command += ["-m", "cProfile", "-o", str(profile)]
     command += ["-m", "mkdocs", "build", "-d", str(site)]
+    if config_file:
+        command += ["-f", config_file]
     if strict:
         command.append("--strict")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -275,6 +291,41 @@ class Result:
     sizes: SiteSizes
     profile: str | None = None
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    learning: LearningCost | None = None
+
+
+@dataclass
+class LearningCost:
+    """The same N built without the Learning pages (`learning_pages: false`), beside it."""
+
+    seconds_off: float  # median wall seconds without them
+    cpu_seconds_off: float
+    seconds_all_off: list[float]
+    added_seconds_percent: float  # (with - without) / without
+    added_cpu_percent: float
+    pages: int  # HTML pages under learning/
+    bytes: int  # learning/ and feed.xml
+
+
+LEARNING_OFF_CONFIG = "mkdocs.off.yml"
+
+
+def write_learning_off_config(project: Path) -> str:
+    """A config that is the project's with `learning_pages: false` (MkDocs merges the
+    INHERITed `plugins` mapping key by key)."""
+    (project / LEARNING_OFF_CONFIG).write_text(
+        "INHERIT: mkdocs.yml\nplugins:\n  postmortems:\n    learning_pages: false\n",
+        encoding="utf-8",
+    )
+    return LEARNING_OFF_CONFIG
+
+
+def learning_size(site: Path) -> tuple[int, int]:
+    """HTML pages under `learning/`, and the bytes of `learning/` and `feed.xml`."""
+    files = [f for f in (site / "learning").rglob("*") if f.is_file()]
+    feed = site / "feed.xml"
+    extra = feed.stat().st_size if feed.exists() else 0
+    return sum(f.suffix == ".html" for f in files), sum(f.stat().st_size for f in files) + extra
 
 
 def measure(
@@ -286,13 +337,23 @@ def measure(
     strict: bool,
     keep: Path | None,
     profile: Path | None,
+    learning: bool = False,
 ) -> Result:
     with tempfile.TemporaryDirectory(prefix=f"pmkb-build-{n}-") as tmp:
         project = Path(tmp) / "project"
         _, stubs = make_project(project, inputs, n, seed)
         site = project / "site-out"
-        builds = [run_build(project, site, strict=strict) for _ in range(runs)]
+        off_config = write_learning_off_config(project) if learning else None
+        builds, builds_off = [], []
+        for _ in range(runs):  # alternating, so both see the same load on a shared machine
+            builds.append(run_build(project, site, strict=strict))
+            if off_config:
+                off_site = project / "site-off"
+                builds_off.append(
+                    run_build(project, off_site, strict=strict, config_file=off_config)
+                )
         sizes = measure_site(site)
+        cost = _learning_cost(builds, builds_off, site) if builds_off else None
         if keep is not None:
             if keep.exists():
                 shutil.rmtree(keep)
@@ -317,6 +378,26 @@ def measure(
         sizes=sizes,
         profile=str(profile) if profile else None,
         load_average=os.getloadavg(),
+        learning=cost,
+    )
+
+
+def _learning_cost(on: list[Build], off: list[Build], site: Path) -> LearningCost:
+    seconds, cpu = (
+        statistics.median(b.seconds for b in on),
+        statistics.median(b.cpu_seconds for b in on),
+    )
+    seconds_off = statistics.median(b.seconds for b in off)
+    cpu_off = statistics.median(b.cpu_seconds for b in off)
+    pages, size = learning_size(site)
+    return LearningCost(
+        seconds_off=seconds_off,
+        cpu_seconds_off=cpu_off,
+        seconds_all_off=[round(b.seconds, 3) for b in off],
+        added_seconds_percent=round((seconds - seconds_off) / seconds_off * 100, 1),
+        added_cpu_percent=round((cpu - cpu_off) / cpu_off * 100, 1),
+        pages=pages,
+        bytes=size,
     )
 
 
@@ -366,6 +447,23 @@ def print_table(results: list[Result]) -> None:
         ),
     )
     row("stub runbooks", lambda r: ", ".join(r.stub_runbooks) or "-")
+    if any(r.learning for r in results):
+
+        def cost(r: Result, text: Any) -> str:
+            return text(r.learning) if r.learning else "-"
+
+        row("without Learning (wall s)", lambda r: cost(r, lambda c: f"{c.seconds_off:.2f}"))
+        row("without Learning (CPU s)", lambda r: cost(r, lambda c: f"{c.cpu_seconds_off:.2f}"))
+        row(
+            "Learning adds (wall / CPU)",
+            lambda r: cost(
+                r, lambda c: f"{c.added_seconds_percent:+.1f}% / {c.added_cpu_percent:+.1f}%"
+            ),
+        )
+        row(
+            "Learning pages",
+            lambda r: cost(r, lambda c: f"{c.pages:,} pages, {_size(c.bytes)} (with feed.xml)"),
+        )
     widths = [max(len(cells[i]) for cells in rows) for i in range(len(rows[0]))]
     for cells in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
@@ -440,6 +538,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", type=Path, help="copy the built site here (the last N's)")
     parser.add_argument("--strict", action="store_true", help="build with --strict")
     parser.add_argument("--profile", type=Path, help="cProfile stats of the largest N's build")
+    parser.add_argument(
+        "--learning",
+        action="store_true",
+        help="also build without the Learning pages (learning_pages: false), side by side",
+    )
     args = parser.parse_args(argv)
 
     ns = sorted(set(args.n))
@@ -457,6 +560,7 @@ def main(argv: list[str] | None = None) -> None:
                     strict=args.strict,
                     keep=args.keep if n == ns[-1] else None,
                     profile=args.profile if n == ns[-1] else None,
+                    learning=args.learning,
                 )
             )
     about = provenance()

@@ -238,8 +238,10 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         return self.site.page_markdown(markdown, src_uri, link_filter(src_uri, self._site_uris))
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        """For each page, once rendered: keep its text for the search index, if the page
+        """For each page, once rendered: put in what comes after Markdown (a ledger page's
+        table, `KBSite.page_html`) and keep its text for the search index, if the page
         takes part in the search (`KBSite.search_markup`)."""
+        html = self.site.page_html(html, page.file.src_uri) if self.site else html
         markup = self.site.search_markup(page.file.src_uri) if self.site else None
         if markup is not None and self.kb_config.site_search:
             self._search_docs[page.url] = search_doc(page.url, page.title or "", html, markup)

@@ -179,6 +179,11 @@ class KBSite:
             markdown = f"{markdown.rstrip()}\n\n{unindexed(backlinks)}"
         return markdown
 
+    def page_html(self, html: str, src_uri: str) -> str:
+        """The rendered HTML of the page at `src_uri`, with what is put in after Markdown
+        (a ledger page's table: `LearningPages.page_html`)."""
+        return self.learning.page_html(html, src_uri) if self.learning else html
+
     @cached_property
     def similar(self) -> dict[str, list[Similar]]:
         """Each incident's most similar others, leaving out those already linked as related."""

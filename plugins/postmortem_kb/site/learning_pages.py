@@ -12,11 +12,13 @@ Pure, no MkDocs: `LearningPages` lays out what the learning modules compute (`le
     learning/recurrence/                factors seen in 2+ incidents, alerts, the rate
     learning/digest/                    the months; learning/digest/YYYY-MM/ one month
 
-The ledger's tables are HTML, not Markdown: an archive of 3,000 post-mortems has some
-12,000 action items, each listed in four or five of these lists, and Python-Markdown's
-inline processing of table cells is most of a listing's build time. Their links are made
-here from MkDocs' URL rule (`page_url`), so a test checks that each resolves; the links in
-the Markdown parts are source paths, which MkDocs checks itself.
+The ledger's tables are HTML put into the rendered page (`page_html`, from the plugin's
+`on_page_content`), never Markdown: an archive of 3,000 post-mortems has some 12,000
+action items, each listed in four or five of these lists, and Python-Markdown costs about
+3 ms a row for a Markdown table and 1 ms for the same rows as raw HTML it has to parse.
+Each row is made once (`_row`). Their links are made here from MkDocs' URL rule
+(`page_url`), so a test checks that each resolves; the links in the Markdown parts are
+source paths, which MkDocs checks itself.
 
 The public site (option `public_metrics`) gets the dashboard only, from the public
 post-mortems, with aggregate figures: no owner, no action text, no factor description.
@@ -38,7 +40,13 @@ from postmortem_kb.format.model import PostMortem
 from postmortem_kb.learning import charts, ledger, metrics, recurrence, stats
 from postmortem_kb.learning.digest import Digest, digest_months, monthly_digest
 from postmortem_kb.learning.ledger import ActionEntry, Ledger, Rates, StatusSource
-from postmortem_kb.learning.periods import add_months, month_range, quarter_of, quarter_range
+from postmortem_kb.learning.periods import (
+    add_months,
+    month_of,
+    month_range,
+    quarter_of,
+    quarter_range,
+)
 from postmortem_kb.site.index_pages import (
     LISTING_FRONT_MATTER,
     GeneratedPage,
@@ -52,6 +60,7 @@ from postmortem_kb.site.severity import badge
 
 LEARNING_URI = "learning"
 STATUS_LISTS = ("overdue", "open", "done", "not-doing")
+TABLE_MARKER = "<!-- pmkb:ledger-table -->"  # where `page_html` puts a ledger page's table
 STATUS_LABELS = {"overdue": "Overdue", "open": "Open", "done": "Done", "not-doing": "Not doing"}
 CHART_MONTHS = 36  # the incidents-per-month chart: the last 36 months with incidents
 CHART_QUARTERS = 12  # the per-quarter charts: the last 12 quarters
@@ -120,13 +129,11 @@ def page_url(src_uri: str, directory_urls: bool = True) -> str:
     return f"{stem}/"
 
 
-def href(here: str, target: str, directory_urls: bool = True) -> str:
-    """A relative link from the page at source path `here` to the one at `target`."""
-    origin = page_url(here, directory_urls)
-    folder = origin if origin.endswith("/") or not origin else posixpath.dirname(origin) + "/"
-    goal = page_url(target, directory_urls)
-    link = posixpath.relpath(goal or ".", folder or ".")
-    return "./" if link == "." else link + ("/" if goal.endswith("/") else "")
+def to_root(here: str, directory_urls: bool = True) -> str:
+    """The relative link from the page at source path `here` to the site's root folder
+    (`../../` from `learning/actions/`): a table of links starts each from it, so that
+    thousands of links cost a concatenation each rather than a path computation."""
+    return "../" * page_url(here, directory_urls).count("/")
 
 
 # --- what the pages show ---------------------------------------------------------------------
@@ -186,6 +193,8 @@ class LearningPages:
         self.public = public
         self.directory_urls = directory_urls
         self.threshold = config.action_completion_threshold
+        self._rows: dict[int, str] = {}  # ledger rows by id(entry), see `_row`
+        self._tables: dict[str, Sequence[ActionEntry]] = {}  # a ledger page's rows, by src_uri
 
     # --- the figures, computed once ----------------------------------------------------------
 
@@ -381,8 +390,11 @@ class LearningPages:
         return GeneratedPage(here, "Recurring factors", "\n".join(lines), in_nav=True)
 
     def digest_pages(self) -> Iterator[GeneratedPage]:
-        months = digest_months(self.incidents)
-        digests = [monthly_digest(self.incidents, month) for month in months]
+        by_month: dict[str, list[PostMortem]] = {}
+        for pm in self.incidents:  # each month's digest reads its own post-mortems only
+            if pm.meta.date is not None:
+                by_month.setdefault(month_of(pm.meta.date), []).append(pm)
+        digests = [monthly_digest(by_month[m], m) for m in digest_months(self.incidents)]
         here = self.at.digests()
         lines = [
             LISTING_FRONT_MATTER + "# Monthly digest",
@@ -799,7 +811,9 @@ class LearningPages:
             lines = [LISTING_FRONT_MATTER + f"# {escape(title)}", "", spec.lead, ""]
             lines += [self._filters(here, spec.uri), ""]
             pager = self._pager(spec.uri, number, len(pages))
-            lines += [pager, "", self._table(rows, here), "", pager, ""]
+            self._tables[here] = rows
+            table = TABLE_MARKER if rows else "No action items."
+            lines += [pager, "", table, "", pager, ""]
             yield GeneratedPage(here, title, "\n".join(lines), in_nav=in_nav and number == 1)
 
     def _filters(self, here: str, current: str) -> str:
@@ -829,35 +843,53 @@ class LearningPages:
             parts.append(f"[Next →]({relative(here, paged_uri(base, number + 1))})")
         return f'<span class="pmkb-pager">{" · ".join(parts)}</span>'
 
+    def page_html(self, html: str, src_uri: str) -> str:
+        """A rendered ledger page's HTML with its table in place of `TABLE_MARKER`."""
+        entries = self._tables.get(src_uri)
+        if entries is None or TABLE_MARKER not in html:
+            return html
+        return html.replace(TABLE_MARKER, self._table(entries, src_uri), 1)
+
     def _table(self, entries: Sequence[ActionEntry], here: str) -> str:
-        """The items as one HTML table (see the module docstring for why not Markdown)."""
-        if not entries:
-            return "No action items."
-        e = html.escape
+        """The items as one HTML table (see the module docstring for why it is put in the
+        rendered page)."""
         out = [
-            '<div class="pmkb-scroll"><table class="pmkb-ledger"><thead><tr><th>Due</th><th>Status</th><th>Action</th>'
-            "<th>Owner</th><th>Category</th><th>Incident</th><th>Ticket</th></tr></thead><tbody>"
+            '<div class="pmkb-scroll"><table class="pmkb-ledger"><thead><tr><th>Due</th>'
+            "<th>Status</th><th>Action</th><th>Owner</th><th>Category</th><th>Incident</th>"
+            "<th>Ticket</th></tr></thead><tbody>"
         ]
-        for entry in entries:
-            status = status_text(entry, self.as_of)
-            kind = "overdue" if entry.is_overdue(self.as_of) else entry.status
-            owner = entry.owner or ledger.NO_OWNER
-            slug = self.owner_slugs.get(owner)
-            owner_cell = (
-                f'<a href="{e(href(here, self.at.owner(slug), self.directory_urls))}">{e(owner)}</a>'
-                if slug
-                else e(owner)
-            )
-            incident = href(here, self.site.postmortem(entry.incident), self.directory_urls)
-            out.append(
-                f'<tr class="pmkb-ledger--{e(kind)}"><td>{entry.due.isoformat() if entry.due else "–"}</td>'
-                f"<td>{e(status)}</td><td>{_code_spans(e(entry.action))}</td><td>{owner_cell}</td>"
-                f"<td>{e(entry.category)}</td>"
-                f'<td><a href="{e(incident)}">{e(entry.incident_title)}</a></td>'
-                f"<td>{e(entry.ticket)}</td></tr>"
-            )
+        root = to_root(here, self.directory_urls)
+        out += [self._row(entry).replace(_ROOT, root) for entry in entries]
         out.append("</tbody></table></div>")
         return "".join(out)
+
+    def _row(self, entry: ActionEntry) -> str:
+        """The entry's table row, its links from the site's root marked `_ROOT`: rendered
+        once, though the entry is in four or five lists."""
+        cached = self._rows.get(id(entry))
+        if cached is not None:
+            return cached
+        e = html.escape
+        kind = "overdue" if entry.is_overdue(self.as_of) else entry.status
+        owner = entry.owner or ledger.NO_OWNER
+        slug = self.owner_slugs.get(owner)
+        owner_cell = e(owner)
+        if slug:
+            owner_url = _ROOT + page_url(self.at.owner(slug), self.directory_urls)
+            owner_cell = f'<a href="{e(owner_url)}">{owner_cell}</a>'
+        incident = _ROOT + page_url(self.site.postmortem(entry.incident), self.directory_urls)
+        row = (
+            f'<tr class="pmkb-ledger--{e(kind)}">'
+            f"<td>{entry.due.isoformat() if entry.due else '–'}</td>"
+            f"<td>{e(status_text(entry, self.as_of))}</td>"
+            f"<td>{_code_spans(e(entry.action))}</td>"
+            f"<td>{owner_cell}</td>"
+            f"<td>{e(entry.category)}</td>"
+            f'<td><a href="{e(incident)}">{e(entry.incident_title)}</a></td>'
+            f"<td>{e(entry.ticket)}</td></tr>"
+        )
+        self._rows[id(entry)] = row
+        return row
 
 
 def _span(make_range: Callable[[str, str], list[str]], periods: Mapping[str, object]) -> list[str]:
@@ -872,6 +904,7 @@ def _signed(seconds: float | None) -> str:
     return sign + format_duration(dt.timedelta(seconds=abs(seconds)))
 
 
+_ROOT = "\x00"  # in a cached ledger row: where the link from the page to the site's root goes
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
