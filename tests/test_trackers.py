@@ -659,19 +659,44 @@ def test_check_reports_where_file_and_tracker_disagree(kb: Path, server: Tracker
     assert result.exit_code == 0, result.stdout  # warnings only
 
 
+def key_figures(site: Path) -> str:
+    """The dashboard's key figures as text."""
+    page = (site / "learning" / "index.html").read_text(encoding="utf-8")
+    start = page.index('id="key-figures"')
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[start : start + 3000]))
+
+
 def test_the_build_reads_the_cache_and_never_the_network(tmp_path: Path, good_text: str) -> None:
+    """Trackers configured at a closed port: without a cache the build takes the Status
+    column; with one, the trackers' word, and it never asks them."""
+    unplugged = f"http://127.0.0.1:{closed_port()}"
     with TrackerServer() as running:
         script_good(running)
         kb = write_kb(tmp_path, good_text, running.url)
+        config = kb / "mkdocs.yml"
+        plugged = config.read_text()
+        for kind in ("jira", "github", "gitlab"):  # the API URLs only: web_url stays
+            plugged = plugged.replace(
+                f"kind: {kind}, url: '{running.url}", f"kind: {kind}, url: '{unplugged}"
+            )
+        config.write_text(plugged)
+        result = build_site(kb)
+        assert result.returncode == 0, result.stderr
+        # the file: 1 done of 5; none of the 4 due done on time (the done one has no date)
+        assert "On-time rate: 0% : 0 of 4 action items due" in key_figures(kb / "site")
+        assert "Completion rate: 20% : 1 done of 5 done or open" in key_figures(kb / "site")
+        config.write_text(plugged.replace(unplugged, running.url))
         assert pmkb_tickets(kb, "--refresh")[0] == 0
-    # the server is gone: every tracker URL is a closed port now
-    config = kb / "mkdocs.yml"
-    config.write_text(config.read_text().replace(running.url, f"http://127.0.0.1:{closed_port()}"))
+        config.write_text(plugged)
     before = cache_path(kb).read_bytes()
     result = build_site(kb)
     assert result.returncode == 0, result.stderr
     assert (kb / "site" / "postmortems" / GOOD_NAME.removesuffix(".md") / "index.html").is_file()
     assert cache_path(kb).read_bytes() == before
+    # the trackers: 3 done (2 on time), 1 open, 1 not planned (left out)
+    figures = key_figures(kb / "site")
+    assert "On-time rate: 50% : 2 of 4 action items due" in figures
+    assert "Completion rate: 75% : 3 done of 4 done or open (1 not doing, left out)" in figures
 
 
 def test_a_failing_refresh_does_not_need_a_traceback(kb: Path, server: TrackerServer) -> None:
