@@ -62,6 +62,24 @@ _SPECS = [
         "Rename the file, e.g. `2024-11-15-payments-pool-exhaustion.md`.",
     ),
     CodeSpec(
+        "PM008",
+        "error",
+        "The file is larger than the renderer can handle (1 MiB or 5,000 lines).",
+        "Split it, or move logs and dumps to a linked file; a post-mortem is read by people.",
+    ),
+    CodeSpec(
+        "PM009",
+        "error",
+        "A line is longer than 20,000 characters.",
+        "Break the line, or link the log it comes from instead of pasting it.",
+    ),
+    CodeSpec(
+        "PM010",
+        "error",
+        "Markdown nested too deep (16 block levels, or 32 brackets or emphasis markers).",
+        "Flatten the nesting; deep nesting makes the renderer crawl or fail.",
+    ),
+    CodeSpec(
         "PM101",
         "error",
         "A required field is missing.",

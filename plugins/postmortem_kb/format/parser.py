@@ -6,6 +6,7 @@ out, and the rest of the file is still parsed, so the author sees everything at 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
 from postmortem_kb.format.action_status import DONE, parse_status_cell
 from postmortem_kb.format.body import Cell, Table, find_table, parse_body, parse_timeline
 from postmortem_kb.format.frontmatter import FrontMatter
+from postmortem_kb.format.limits import MAX_FRONT_MATTER_BYTES, completeness_level, limit_problems
 from postmortem_kb.format.markdown import normalise_newlines
 from postmortem_kb.format.model import ActionItem, PostMortem
 from postmortem_kb.format.source import read_text, split_front_matter
@@ -41,15 +43,24 @@ def parse_file(path: Path, display_path: str | None = None) -> ParseResult:
 
 
 def parse_text(text: str, path: Path, display_path: str) -> ParseResult:
-    """Parse the decoded text of the file at `path` (any line ends)."""
-    split = split_front_matter(normalise_newlines(text))
+    """Parse the decoded text of the file at `path` (any line ends).
+
+    A file beyond the renderer's limits (`format.limits`) yields its front matter's
+    diagnostics and the limits' (warnings for a draft), and no post-mortem: nothing else
+    reads it."""
+    text = normalise_newlines(text)
+    split = split_front_matter(text)
+    oversized = limit_problems(text)
     diagnostics: list[Diagnostic] = []
     document = YamlDocument({})
     front_matter_ok = False
+    if split.front_matter is not None and len(split.front_matter) > MAX_FRONT_MATTER_BYTES:
+        split = dataclasses.replace(split, front_matter=None)  # not worth reading
     if split.front_matter is None:
-        diagnostics.append(
-            make(display_path, 1, "PM002", "no front matter: the file must start with `---`")
-        )
+        if not oversized:  # an oversized file's front matter may just not have been read
+            diagnostics.append(
+                make(display_path, 1, "PM002", "no front matter: the file must start with `---`")
+            )
     else:
         loaded, problems = load_yaml(split.front_matter, display_path, split.front_matter_line)
         diagnostics += problems
@@ -72,6 +83,13 @@ def parse_text(text: str, path: Path, display_path: str) -> ParseResult:
         data = {}
     meta, problems = validate_front_matter(data, document, display_path)
     diagnostics += problems
+    if oversized:
+        level = completeness_level(meta.status)
+        limits = [
+            make(display_path, p.line, p.code, p.message, column=p.column, level=level)
+            for p in oversized
+        ]
+        return ParseResult(None, diagnostics + limits)
     body = parse_body(split.body, split.body_line)
     timeline_section = body.section("Timeline")
     actions_section = body.section("Action items")

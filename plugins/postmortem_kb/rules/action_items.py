@@ -11,9 +11,9 @@ from postmortem_kb.config import KBConfig
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
 from postmortem_kb.format.action_status import DONE, parse_status_cell
 from postmortem_kb.format.body import Cell, Table, find_table, has_list_items
+from postmortem_kb.format.limits import completeness_level
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.vocabulary import ACTION_COLUMNS, ACTION_STATUSES, PLACEHOLDER
-from postmortem_kb.rules.levels import completeness_level
 
 HANDLE_PATTERN = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -64,7 +64,7 @@ def _check_action_row(
                 code,
                 message,
                 column=cell.column,
-                level=completeness_level(pm),
+                level=completeness_level(pm.meta.status),
             )
         return make(pm.source_path, cell.line, code, message, column=cell.column)
 

@@ -11,8 +11,8 @@ from typing import Any
 from postmortem_kb.config import KBConfig
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
 from postmortem_kb.format.frontmatter import REQUIRED_FIELDS
+from postmortem_kb.format.limits import completeness_level
 from postmortem_kb.format.model import ID_PATTERN, PostMortem
-from postmortem_kb.rules.levels import completeness_level
 
 TAG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -48,7 +48,7 @@ def check_required_fields(pm: PostMortem, config: KBConfig, today: dt.date) -> I
                 pm.field_line(*location[:-1]) if len(location) > 1 else 1,
                 "PM101",
                 f"required field {'.'.join(location)!r} is missing",
-                level=completeness_level(pm),
+                level=completeness_level(pm.meta.status),
             )
         elif isinstance(parent, dict) and parent.get(location[-1]) in ([], "", None):
             yield make(
@@ -56,7 +56,7 @@ def check_required_fields(pm: PostMortem, config: KBConfig, today: dt.date) -> I
                 pm.field_line(*location),
                 "PM101",
                 f"required field {'.'.join(location)!r} is empty",
-                level=completeness_level(pm),
+                level=completeness_level(pm.meta.status),
             )
 
 

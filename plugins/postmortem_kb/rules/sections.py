@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from postmortem_kb.config import KBConfig
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, make
 from postmortem_kb.format.body import normalise_heading
+from postmortem_kb.format.limits import completeness_level
 from postmortem_kb.format.model import PostMortem
-from postmortem_kb.rules.levels import completeness_level
 
 
 def check_sections(pm: PostMortem, config: KBConfig, today: dt.date) -> Iterator[Diagnostic]:
@@ -47,7 +47,7 @@ def check_sections(pm: PostMortem, config: KBConfig, today: dt.date) -> Iterator
             )
         else:
             last_rank, last_name = rank, section.name
-    level = completeness_level(pm)
+    level = completeness_level(pm.meta.status)
     end_line = pm.body.line + len(pm.body.lines) - 1
     for name in config.required_sections:
         required = pm.body.section(name)
@@ -93,7 +93,7 @@ def check_timeline(pm: PostMortem, config: KBConfig, today: dt.date) -> Iterator
             section.line,
             "PM303",
             "the timeline has no list entries",
-            level=completeness_level(pm),
+            level=completeness_level(pm.meta.status),
         )
         return
     started = pm.meta.timestamps.started
