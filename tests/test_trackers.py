@@ -697,6 +697,12 @@ def test_the_build_reads_the_cache_and_never_the_network(tmp_path: Path, good_te
     figures = key_figures(kb / "site")
     assert "On-time rate: 50% : 2 of 4 action items due" in figures
     assert "Completion rate: 75% : 3 done of 4 done or open (1 not doing, left out)" in figures
+    # each ledger row says where its status came from, and when
+    fetched = json.loads(before)["tickets"]["jira:PAY-1432"]["fetched_at"]
+    ledger = (kb / "site" / "learning" / "actions" / "index.html").read_text(encoding="utf-8")
+    row = next(r for r in ledger.split("<tr ") if "PAY-1432" in r)
+    note = f'<small class="pmkb-ledger-source">jira {fetched[:10]} {fetched[11:16]}Z</small>'
+    assert "<td>done 2024-11-28" in row and note in row
 
 
 def test_a_failing_refresh_does_not_need_a_traceback(kb: Path, server: TrackerServer) -> None:

@@ -47,6 +47,7 @@ from postmortem_kb.learning.periods import (
     quarter_of,
     quarter_range,
 )
+from postmortem_kb.learning.reports import source_text
 from postmortem_kb.site.index_pages import (
     LISTING_FRONT_MATTER,
     GeneratedPage,
@@ -158,6 +159,13 @@ def status_text(entry: ActionEntry, as_of: dt.date) -> str:
         days = (entry.done_on - entry.due).days if late and entry.due else 0
         return f"done {entry.done_on.isoformat()}" + (f" ({days} d late)" if late else "")
     return "not doing" if entry.status == ledger.NOT_DOING else entry.status
+
+
+def _source_note(entry: ActionEntry) -> str:
+    """Under a status a tracker gave: which one, and when it was fetched (the cache's age)."""
+    if entry.status_fetched_at is None:
+        return ""
+    return f'<br><small class="pmkb-ledger-source">{html.escape(source_text(entry))}</small>'
 
 
 def _rate(value: float | None) -> str:
@@ -881,7 +889,7 @@ class LearningPages:
         row = (
             f'<tr class="pmkb-ledger--{e(kind)}">'
             f"<td>{entry.due.isoformat() if entry.due else '–'}</td>"
-            f"<td>{e(status_text(entry, self.as_of))}</td>"
+            f"<td>{e(status_text(entry, self.as_of))}{_source_note(entry)}</td>"
             f"<td>{_code_spans(e(entry.action))}</td>"
             f"<td>{owner_cell}</td>"
             f"<td>{e(entry.category)}</td>"
