@@ -187,11 +187,12 @@ def rate_bars(
     parts += _y_axis(plot, [t * 100 for t in ticks], [percent(t) for t in ticks], top=100)
     band = plot.width / max(len(categories), 1)
     bar = min(band * 0.7, 64)
+    labels = []  # drawn last, over the threshold line, with a halo
     for index, (category, rate) in enumerate(zip(categories, rates, strict=True)):
         x = plot.left + band * index + (band - bar) / 2
         centre = _n(x + bar / 2)
         if rate is None:
-            parts.append(_text(x + bar / 2, plot.bottom - 6, "–", anchor="middle", fill=MUTED))
+            labels.append(_text(x + bar / 2, plot.bottom - 6, "–", anchor="middle", fill=MUTED))
             continue
         h = rate * plot.height
         color = MARK if rate >= threshold else WARN
@@ -199,16 +200,17 @@ def rate_bars(
             f'<rect x="{_n(x)}" y="{_n(plot.bottom - h)}" width="{_n(bar)}" height="{_n(h)}" '
             f'fill="{color}"><title>{escape(category)}: {percent(rate)}</title></rect>'
         )
-        parts.append(
+        labels.append(
             f'<text x="{centre}" y="{_n(plot.bottom - h - 4)}" text-anchor="middle" '
             f'fill="{FG}" {_HALO}>{percent(rate)}</text>'
         )
-    y = _n(plot.bottom - threshold * plot.height)
+    line_y = _n(plot.bottom - threshold * plot.height)
     parts.append(
-        f'<line x1="{_n(plot.left)}" x2="{_n(plot.right)}" y1="{y}" y2="{y}" stroke="{FG}" '
-        f'stroke-width="1.5" stroke-dasharray="6 4"><title>threshold {percent(threshold)}'
-        "</title></line>"
+        f'<line x1="{_n(plot.left)}" x2="{_n(plot.right)}" y1="{line_y}" y2="{line_y}" '
+        f'stroke="{FG}" stroke-width="1.5" stroke-dasharray="6 4"><title>threshold '
+        f"{percent(threshold)}</title></line>"
     )
+    parts += labels
     parts += _x_labels(plot, categories, notes or [""] * len(categories))
     return _svg(chart_id, title, desc, height, parts)
 
