@@ -857,3 +857,41 @@ def test_a_redirect_loop_is_one_line(kb: Path, server: TrackerServer) -> None:
         )
         for line in err.splitlines()
     ), err
+
+
+def test_wont_do_and_not_planned_are_not_doing(kb: Path, server: TrackerServer) -> None:
+    server.script(
+        JIRA.format("PAY-1432"),
+        jira_issue(
+            "PAY-1432",
+            category="done",
+            status="Closed",
+            resolution="Won\u2019t Do",
+            resolved="2024-11-20T10:00:00.000+0000",
+        ),
+    )
+    server.script(
+        GITLAB_12,
+        gitlab_issue(
+            12, state="closed", closed_at="2024-12-01T10:00:00Z", labels=["backend", "wontfix"]
+        ),
+    )
+    server.script(
+        ISSUE_88,
+        github_issue(88, state="closed", reason="duplicate", closed_at="2025-01-02T10:00:00Z"),
+    )
+    assert pmkb_tickets(kb, "--refresh")[0] == 0
+    rows = {row["key"]: row for row in json.loads(pmkb_tickets(kb, "--format", "json")[1])}
+    assert (rows["PAY-1432"]["status"], rows["PAY-1432"]["resolution"]) == (
+        "not-doing",
+        "Won\u2019t Do",
+    )
+    assert (rows["sre/dashboards#12"]["status"], rows["sre/dashboards#12"]["resolution"]) == (
+        "not-doing",
+        "wontfix",
+    )
+    # a duplicate is closed as done: `not_doing` does not name it
+    assert (rows["acme/platform#88"]["status"], rows["acme/platform#88"]["done_on"]) == (
+        "done",
+        "2025-01-02",
+    )
