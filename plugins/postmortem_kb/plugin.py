@@ -186,7 +186,9 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             file = File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion)
             if _add_generated(files, outputs, file):
                 own.append(file.src_uri)
-        feed = self.site.feed(config.site_name, config.site_url, lambda uri: _url(files, uri))
+        feed = self.site.feed(
+            config.site_name, config.site_url, lambda uri: _url(files, uri, config)
+        )
         if feed is not None:
             file = File.generated(config, self.site.feed_uri, content=feed, inclusion=NOT_IN_NAV)
             _add_generated(files, outputs, file)
@@ -418,10 +420,12 @@ def _status_sources(project: Project) -> list[StatusSource]:
         return []
 
 
-def _url(files: Files, src_uri: str) -> str:
-    """The URL (from the site's root) of the file at `src_uri`, which must exist."""
+def _url(files: Files, src_uri: str, config: MkDocsConfig) -> str:
+    """The URL (from the site's root) of the page at `src_uri`. A generated page that gave
+    way to a file of the site at its path (`_add_generated`) has that file's URL."""
     file = files.get_file_from_path(src_uri)
-    assert file is not None, src_uri
+    if file is None:
+        file = File(src_uri, None, config.site_dir, config.use_directory_urls)
     return file.url
 
 
