@@ -220,6 +220,9 @@ def test_tracker_settings_are_validated() -> None:
         )
     with pytest.raises(ValueError, match="not an http"):
         KBConfig.model_validate({"trackers": [{"kind": "gitlab", "url": "gitlab.example.com"}]})
+    for pasted in ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "glpat-abc", "MY-TOKEN"):
+        with pytest.raises(ValueError, match="must name an environment variable"):
+            TrackerSettings(kind="gitlab", url="https://gitlab.example.com", token_env=pasted)
     with pytest.raises(ValueError, match="not a regular expression"):
         KBConfig.model_validate(
             {"trackers": [{"kind": "jira", "url": "https://a.example", "keys": "("}]}

@@ -18,6 +18,10 @@ DEFAULT_KEYS: dict[str, str] = {
     "gitlab": r"[\w.-]+(?:/[\w.-]+)+#\d+",
 }
 
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-) and Atlassian (ATATT)
+_TOKEN_LOOKS = re.compile(r"^(?:gh[pousr]_|github_pat_|glpat-|ATATT)")
+
 # Resolutions (Jira) and close reasons (GitHub's state_reason) that mean "we decided not to
 # do it"; compared without case, `_` read as a space, and ’ as '.
 DEFAULT_NOT_DOING = ["won't do", "won't fix", "wontfix", "not planned", "declined", "obsolete"]
@@ -86,6 +90,20 @@ class TrackerSettings(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{url!r} is not an http(s) URL")
         return url.rstrip("/")
+
+    @field_validator("token_env", "user_env")
+    @classmethod
+    def _variable_name(cls, name: str | None) -> str | None:
+        """The name of an environment variable, never a token pasted in its place (which
+        the messages would then print)."""
+        if name is None:
+            return None
+        if _TOKEN_LOOKS.match(name) or not _VARIABLE_NAME.fullmatch(name):
+            raise ValueError(
+                "must name an environment variable (e.g. JIRA_TOKEN) that holds the token; "
+                "put the token itself in the environment, never in mkdocs.yml"
+            )
+        return name
 
     @field_validator("keys")
     @classmethod
