@@ -898,3 +898,16 @@ def test_wont_do_and_not_planned_are_not_doing(kb: Path, server: TrackerServer) 
         "done",
         "2025-01-02",
     )
+
+
+def test_cells_no_tracker_claims_are_named_once(
+    tmp_path: Path, good_text: str, server: TrackerServer
+) -> None:
+    actions = ACTIONS.replace("| acme/platform#90 |", "| ops ticket 90 |")
+    kb = write_kb(tmp_path, good_text, server.url, actions=actions)
+    code, out, err = pmkb_tickets(kb, "--refresh")
+    assert code == 0
+    assert "1 ticket(s) match no tracker: ops ticket 90" in err.splitlines()
+    assert "4 of 4 ticket(s) fetched" in err
+    row = next(line for line in out.splitlines() if "ops ticket 90" in line)
+    assert "(no tracker)" in row
