@@ -50,11 +50,15 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -530,6 +534,259 @@ def provenance() -> dict[str, Any]:
     }
 
 
+# --- side by side with plain Material (--compare) --------------------------------------------
+
+PLAIN_DOCS = "docs"
+EDIT_MARKER = "Edited by the build benchmark"
+
+
+def make_plain_project(project: Path, postmortems: Path, plain: Path) -> None:
+    """Plain Material over the same files: the project's docs folder with the post-mortems
+    in `docs/postmortems/`, Material's own `search` plugin, the same `markdown_extensions`
+    (with `md_in_html`, which the plugin adds), the same theme features, no `custom_dir`,
+    the post-mortems kept out of the nav (`not_in_nav`), the nav's pages that exist."""
+    config = yaml.load((project / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_AnyTagLoader)
+    docs = plain / PLAIN_DOCS
+    shutil.copytree(project / config.get("docs_dir", "docs"), docs)
+    shutil.copytree(postmortems, docs / "postmortems")
+    extensions = list(config.get("markdown_extensions") or [])
+    if "md_in_html" not in extensions:
+        extensions.append("md_in_html")
+    theme = {k: v for k, v in (config.get("theme") or {}).items() if k != "custom_dir"}
+    plain_config = {
+        "site_name": config.get("site_name", "Plain Material"),
+        "site_url": config.get("site_url"),
+        "docs_dir": PLAIN_DOCS,
+        "theme": theme,
+        "plugins": ["search"],
+        "markdown_extensions": extensions,
+        "not_in_nav": "/postmortems/",
+        "nav": _existing_nav(config.get("nav") or [], docs),
+    }
+    (plain / "mkdocs.yml").write_text(yaml.safe_dump(plain_config, sort_keys=False), "utf-8")
+
+
+def _existing_nav(nav: list[Any], docs: Path) -> list[Any]:
+    """`nav` without the entries whose page is not in `docs` (the plugin's generated pages)."""
+    kept: list[Any] = []
+    for entry in nav:
+        title, target = next(iter(entry.items())) if isinstance(entry, dict) else (None, entry)
+        if isinstance(target, list):
+            target = _existing_nav(target, docs)
+            if not target:
+                continue
+        elif not (docs / str(target)).is_file():
+            continue
+        kept.append({title: target} if title is not None else target)
+    return kept
+
+
+def edit_postmortem(path: Path, token: str) -> None:
+    """Append a paragraph holding `token` to the post-mortem at `path` (its last section)."""
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(f"{text}\n\n{EDIT_MARKER}: {token}.\n", encoding="utf-8")
+
+
+@dataclass
+class Preview:
+    """`mkdocs serve`: the first build, then the time from saving a post-mortem to its page
+    being served with the new text (each edit), and the server's peak memory."""
+
+    dirty: bool
+    first_build_seconds: float
+    loop_seconds: list[float]
+    peak_mb: float
+
+    @property
+    def loop(self) -> float:
+        return statistics.median(self.loop_seconds)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=900) as response:
+            return str(response.read().decode("utf-8", "replace"))
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def preview_loop(project: Path, source: Path, page: str, *, dirty: bool, edits: int = 2) -> Preview:
+    """Start `mkdocs serve` in `project`, wait for its first build, then `edits` times:
+    append a new sentence to `source`, and poll the page at URL path `page` until it is
+    served with it (the server answers a request only once a rebuild is over)."""
+    port = _free_port()
+    command = [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"]
+    command += ["--dirty"] if dirty else []
+    url = f"http://127.0.0.1:{port}/{page}"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=project, stdout=log, stderr=log, env=env)
+        try:
+            while _get(url) is None:
+                if child.poll() is not None:
+                    log.seek(0)
+                    sys.exit(f"mkdocs serve exited in {project}:\n{log.read()[-5000:]}")
+                time.sleep(0.2)
+            first = time.perf_counter() - start
+            loops = []
+            for number in range(edits):
+                token = f"preview-{number}-{time.time_ns()}"
+                edit_postmortem(source, token)
+                saved = time.perf_counter()
+                while token not in (_get(url) or ""):
+                    if time.perf_counter() - saved > 1800:
+                        sys.exit(f"{url} did not show the edit within 30 minutes")
+                    time.sleep(0.05)
+                loops.append(time.perf_counter() - saved)
+                time.sleep(1.0)  # let the watcher settle before the next edit
+        finally:
+            child.send_signal(signal.SIGINT)
+            try:
+                _, _, usage = os.wait4(child.pid, 0)
+            except ChildProcessError:
+                usage = None
+    return Preview(dirty, first, loops, usage.ru_maxrss / 1024 if usage else 0.0)
+
+
+@dataclass
+class SearchIndexRun:
+    seconds: float
+    peak_mb: float
+
+
+def first_search_index(project: Path) -> SearchIndexRun:
+    """`pmkb search` with no index yet (`.pmkb/search` removed): the first index's time."""
+    shutil.rmtree(project / ".pmkb" / "search", ignore_errors=True)
+    pmkb = Path(sys.executable).with_name("pmkb")
+    command = [str(pmkb), "search", "connection", "pool"]
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: no result
+        sys.exit(f"pmkb search failed in {project}")
+    return SearchIndexRun(time.perf_counter() - start, usage.ru_maxrss / 1024)
+
+
+@dataclass
+class Side:
+    """One site (ours or plain Material) through the comparison's steps."""
+
+    cold: list[float]
+    cold_cpu: list[float]
+    one_change: float
+    no_change: float
+    peak_mb: float
+    previews: list[Preview]
+
+    @property
+    def cold_median(self) -> float:
+        return statistics.median(self.cold)
+
+
+@dataclass
+class Comparison:
+    n: int
+    ours: Side
+    plain: Side
+    search_index: SearchIndexRun | None
+    load_average: tuple[float, float, float]
+
+
+def compare(n: int, inputs: Path, *, runs: int, seed: int, preview: bool) -> Comparison:
+    """Ours and plain Material over the same N post-mortems, step by step, alternating so
+    both see the same load: cold builds (no `.pmkb/`, no site folder), a build after one
+    post-mortem changed, a build with nothing changed, then `mkdocs serve` (plain and
+    `--dirty`) with an edit, and the first `pmkb search` index."""
+    with tempfile.TemporaryDirectory(prefix=f"pmkb-compare-{n}-") as tmp:
+        ours_dir, plain_dir = Path(tmp) / "ours", Path(tmp) / "plain"
+        postmortems, _ = make_project(ours_dir, inputs, n, seed)
+        make_plain_project(ours_dir, postmortems, plain_dir)
+        edited = sorted(postmortems.glob("*.md"))[n // 2]
+        sources = {"ours": edited, "plain": plain_dir / PLAIN_DOCS / "postmortems" / edited.name}
+        dirs = {"ours": ours_dir, "plain": plain_dir}
+        builds: dict[str, list[Build]] = {"ours": [], "plain": []}
+        for _ in range(runs):
+            for side in ("ours", "plain"):
+                shutil.rmtree(dirs[side] / ".pmkb", ignore_errors=True)
+                builds[side].append(run_build(dirs[side], dirs[side] / "site-out", strict=False))
+        rebuilds: dict[str, list[Build]] = {"ours": [], "plain": []}
+        for side in ("ours", "plain"):
+            edit_postmortem(sources[side], "one change")
+        for side in ("ours", "plain"):
+            rebuilds[side].append(run_build(dirs[side], dirs[side] / "site-out", strict=False))
+        for side in ("ours", "plain"):
+            rebuilds[side].append(run_build(dirs[side], dirs[side] / "site-out", strict=False))
+        previews: dict[str, list[Preview]] = {"ours": [], "plain": []}
+        for dirty in (False, True) if preview else ():
+            for side in ("ours", "plain"):
+                page = f"postmortems/{edited.stem}/"
+                previews[side].append(preview_loop(dirs[side], sources[side], page, dirty=dirty))
+        search = first_search_index(ours_dir)
+
+        def side(name: str) -> Side:
+            every = builds[name] + rebuilds[name]
+            return Side(
+                cold=[round(b.seconds, 2) for b in builds[name]],
+                cold_cpu=[round(b.cpu_seconds, 2) for b in builds[name]],
+                one_change=rebuilds[name][0].seconds,
+                no_change=rebuilds[name][1].seconds,
+                peak_mb=max(b.peak_mb for b in every),
+                previews=previews[name],
+            )
+
+        return Comparison(n, side("ours"), side("plain"), search, os.getloadavg())
+
+
+def _cell(value: float | None, unit: str) -> str:
+    return "-" if value is None else f"{value:.{0 if unit == 'MB' else 2}f} {unit}".strip()
+
+
+def comparison_rows(c: Comparison) -> list[tuple[str, str, str, str]]:
+    """The table of one N: each figure for ours, plain Material, and ours / plain."""
+    rows = [(f"N={c.n:,}", "ours", "plain Material", "ours / plain")]
+
+    def row(label: str, ours: float | None, plain: float | None, unit: str = "s") -> None:
+        ratio = f"{ours / plain:.2f}x" if ours is not None and plain else "-"
+        rows.append((label, _cell(ours, unit), _cell(plain, unit), ratio))
+
+    o, p = c.ours, c.plain
+    row("cold build (median)", o.cold_median, p.cold_median)
+    row("cold build CPU (median)", statistics.median(o.cold_cpu), statistics.median(p.cold_cpu))
+    row("one-change rebuild", o.one_change, p.one_change)
+    row("  share of cold", o.one_change / o.cold_median, p.one_change / p.cold_median, "")
+    row("no-change rebuild", o.no_change, p.no_change)
+    row("  share of cold", o.no_change / o.cold_median, p.no_change / p.cold_median, "")
+    row("peak memory (builds)", o.peak_mb, p.peak_mb, "MB")
+    for ours, plain in zip(o.previews, p.previews, strict=True):
+        flag = " --dirty" if ours.dirty else ""
+        row(f"serve{flag}: first build", ours.first_build_seconds, plain.first_build_seconds)
+        row(f"serve{flag}: preview loop", ours.loop, plain.loop)
+        row(f"serve{flag}: peak memory", ours.peak_mb, plain.peak_mb, "MB")
+    if c.search_index:
+        row("first pmkb search index", c.search_index.seconds, None)
+        row("  its peak memory", c.search_index.peak_mb, None, "MB")
+    return rows
+
+
+def print_comparison(results: list[Comparison]) -> None:
+    for c in results:
+        rows = comparison_rows(c)
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        print()
+        for r in rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)))
+        print(f"load average (1 min) {c.load_average[0]:.1f} on {os.cpu_count()} CPUs")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, nargs="+", help="number(s) of post-mortems")
@@ -543,9 +800,21 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also build without the Learning pages (learning_pages: false), side by side",
     )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="side by side with plain Material: cold, one-change and no-change builds, "
+        "memory, the mkdocs serve preview loop, the first pmkb search index",
+    )
+    parser.add_argument(
+        "--no-preview", action="store_true", help="with --compare: leave out mkdocs serve"
+    )
     args = parser.parse_args(argv)
 
     ns = sorted(set(args.n))
+    if args.compare:
+        main_compare(ns, args)
+        return
     results = []
     with tempfile.TemporaryDirectory(prefix="pmkb-inputs-") as tmp:
         inputs = snapshot_inputs(Path(tmp) / "inputs")
@@ -580,6 +849,27 @@ def main(argv: list[str] | None = None) -> None:
         print("JSON " + json.dumps(asdict(result), sort_keys=True))
     if g is not None:
         print("JSON " + json.dumps({"growth": g}, sort_keys=True))
+    print("JSON " + json.dumps({"provenance": about}, sort_keys=True))
+
+
+def main_compare(ns: list[int], args: argparse.Namespace) -> None:
+    comparisons = []
+    with tempfile.TemporaryDirectory(prefix="pmkb-inputs-") as tmp:
+        inputs = snapshot_inputs(Path(tmp) / "inputs")
+        for n in ns:
+            print(f"N={n:,}: ours beside plain Material...", file=sys.stderr)
+            comparisons.append(
+                compare(n, inputs, runs=args.runs, seed=args.seed, preview=not args.no_preview)
+            )
+            print_comparison(comparisons[-1:])  # as soon as it is known: 3,000 takes long
+            sys.stdout.flush()
+    about = provenance()
+    print(
+        f"\ncommit {about['commit']}{' (dirty tree)' if about['dirty'] else ''}, "
+        f"mkdocs {about['mkdocs']}, material {about['mkdocs-material']}"
+    )
+    for c in comparisons:
+        print("JSON " + json.dumps(asdict(c), sort_keys=True))
     print("JSON " + json.dumps({"provenance": about}, sort_keys=True))
 
 
