@@ -55,6 +55,8 @@ TEMPLATES = Path(__file__).parent / "site" / "templates"
 (partials/header.html). A file at the same path in the site's `custom_dir` wins."""
 STYLESHEET = Path(__file__).parent / "site" / "assets" / "pmkb.css"
 STYLESHEET_URI = "assets/pmkb/pmkb.css"
+SCRIPT = Path(__file__).parent / "site" / "assets" / "pmkb.js"  # wide tables: keyboard-scrollable
+SCRIPT_URI = "assets/pmkb/pmkb.js"
 LEARNING_STYLESHEET = {  # the Learning pages' charts and tables (`learning_pages`)
     "assets/pmkb/learning.css": Path(__file__).parent / "site" / "assets" / "learning.css"
 }
@@ -116,6 +118,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         _add_templates(config)
         if STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(STYLESHEET_URI)
+        if SCRIPT_URI not in map(str, config.extra_javascript):
+            config.extra_javascript.append(SCRIPT_URI)
         for uri in LEARNING_STYLESHEET if self.kb_config.learning_pages else ():
             if uri not in config.extra_css:
                 config.extra_css.append(uri)
@@ -194,6 +198,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             _add_generated(files, outputs, file)
         assets = {
             STYLESHEET_URI: STYLESHEET,
+            SCRIPT_URI: SCRIPT,
             **(LEARNING_STYLESHEET if self.kb_config.learning_pages else {}),
             **(SEARCH_ASSETS if self.kb_config.site_search else {}),
         }

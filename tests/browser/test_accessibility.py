@@ -58,6 +58,10 @@ INTERNAL_PAGES = {
     "severity-levels": "severity-levels/",
     "runbook": "runbooks/database-connection-saturation/",
     "how-to-write": "how-to-write/",
+    "dashboard": "learning/",
+    "action-ledger": "learning/actions/",
+    "recurring-factors": "learning/recurrence/",
+    "digest": "learning/digest/",
 }
 PUBLIC_PAGES = {"public-home": "", "public-postmortem": f"postmortems/{PM_ID}/"}
 SEARCH_STATES = ("search-results", "search-filters")
