@@ -150,7 +150,9 @@ class IndexPages:
                 if severity
                 else ""
             )
-            return f"{plural(len(incidents), 'incident')}, newest first. Browse by {browse}{levels}."
+            return (
+                f"{plural(len(incidents), 'incident')}, newest first. Browse by {browse}{levels}."
+            )
 
         all_incidents = self.layout.all_incidents()
         yield from self._paged(all_incidents, "All incidents", lead, incidents, in_nav=True)
@@ -231,7 +233,9 @@ class IndexPages:
         if not incidents:
             return "No post-mortems yet."
         total = len(self.listings.incidents)
-        everything = f"[all {plural(total, 'incident')}]({relative(here, self.layout.all_incidents())})"
+        everything = (
+            f"[all {plural(total, 'incident')}]({relative(here, self.layout.all_incidents())})"
+        )
         lead = f"**The {plural(len(incidents), 'most recent incident')}** · {everything}"
         return "\n".join([lead, "", *self._incident_table(incidents, here, compact=True), ""])
 
@@ -314,7 +318,9 @@ class IndexPages:
             links = []
             for name in dict.fromkeys(meta.services):
                 value = services.value(name)
-                target = relative(here, self.layout.value("services", value.slug)) if value else None
+                target = (
+                    relative(here, self.layout.value("services", value.slug)) if value else None
+                )
                 links.append(f"[{escape(name)}]({target})" if target else escape(name))
             cells = [
                 meta.date.isoformat() if meta.date else "",
