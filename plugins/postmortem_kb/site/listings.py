@@ -64,7 +64,7 @@ class SiteLayout:
         return cls(prefix, config.severity_page, False)
 
     def postmortem(self, postmortem_id: str) -> str:
-        return postmortem_uri(postmortem_id, self.prefix)
+        return f"{self.prefix}{POSTMORTEMS_URI}/{postmortem_id}.md"
 
     def all_incidents(self) -> str:
         return f"{self.prefix}{INCIDENTS_URI}/index.md"
@@ -78,11 +78,6 @@ class SiteLayout:
     def is_listing(self, src_uri: str) -> bool:
         """Whether `src_uri` is in the folder of the generated listings."""
         return src_uri.startswith(f"{self.prefix}{INCIDENTS_URI}/")
-
-
-def postmortem_uri(postmortem_id: str, prefix: str = "") -> str:
-    """The source path of a post-mortem's page (`SiteLayout.postmortem` with the prefix)."""
-    return f"{prefix}{POSTMORTEMS_URI}/{postmortem_id}.md"
 
 
 def paged_uri(base: str, number: int) -> str:
