@@ -911,3 +911,26 @@ def test_cells_no_tracker_claims_are_named_once(
     assert "4 of 4 ticket(s) fetched" in err
     row = next(line for line in out.splitlines() if "ops ticket 90" in line)
     assert "(no tracker)" in row
+
+
+def test_the_digest_takes_the_trackers_word(kb: Path) -> None:
+    def statuses() -> list[tuple[str, str | None]]:
+        args = ["digest", "--month", "2024-11", "--format", "json", "-f", str(kb / "mkdocs.yml")]
+        (entry,) = json.loads(CliRunner().invoke(main, args).stdout)["postmortems"]
+        return sorted((a["status"], a["done_on"]) for a in entry["action_items"])
+
+    assert statuses() == [
+        ("done", None),
+        ("open", None),
+        ("open", None),
+        ("open", None),
+        ("open", None),
+    ]
+    assert pmkb_tickets(kb, "--refresh")[0] == 0
+    assert statuses() == [
+        ("done", "2024-11-28"),
+        ("done", "2024-12-09"),
+        ("done", "2025-02-01"),
+        ("not-doing", None),
+        ("open", None),
+    ]

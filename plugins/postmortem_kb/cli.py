@@ -489,7 +489,8 @@ def digest(
     day = _as_of(as_of)
     month = month or month_of(day.replace(day=1) - dt.timedelta(days=1))
     try:
-        result = monthly_digest(load_project_archive(project).postmortems, month)
+        postmortems = load_project_archive(project).postmortems
+        result = monthly_digest(postmortems, month, _status_sources(project))
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--month") from err
     if output_format == "json":

@@ -14,7 +14,7 @@ import datetime as dt
 import html
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ import markdown as markdown_lib
 from postmortem_kb.format.frontmatter import ContributingFactor
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.learning.export import factor_json
-from postmortem_kb.learning.ledger import ActionEntry, entries_of
+from postmortem_kb.learning.ledger import ActionEntry, StatusSource, entries_of
 from postmortem_kb.learning.periods import month_of, parse_month
 from postmortem_kb.public.redaction import find_internal_blocks
 
@@ -77,7 +77,7 @@ def summary_paragraphs(pm: PostMortem, count: int = SUMMARY_PARAGRAPHS) -> list[
     return paragraphs
 
 
-def digest_entry(pm: PostMortem) -> DigestEntry:
+def digest_entry(pm: PostMortem, sources: Sequence[StatusSource] = ()) -> DigestEntry:
     paragraphs = summary_paragraphs(pm)
     if pm.meta.impact.summary:
         paragraphs.append(f"**Impact:** {pm.meta.impact.summary}")
@@ -90,31 +90,36 @@ def digest_entry(pm: PostMortem) -> DigestEntry:
         services=tuple(pm.meta.services),
         paragraphs=tuple(paragraphs),
         factors=tuple(pm.meta.contributing_factors),
-        actions=tuple(entries_of(pm)),
+        actions=tuple(entries_of(pm, sources)),
     )
 
 
-def monthly_digest(postmortems: Iterable[PostMortem], month: str) -> Digest:
-    """The digest of `month` (YYYY-MM; ValueError otherwise): its post-mortems, oldest first."""
+def monthly_digest(
+    postmortems: Iterable[PostMortem], month: str, sources: Sequence[StatusSource] = ()
+) -> Digest:
+    """The digest of `month` (YYYY-MM; ValueError otherwise): its post-mortems, oldest first;
+    the action items' statuses as the ledger resolves them (`sources`, then the Status cell)."""
     year, number = parse_month(month)
     wanted = f"{year:04d}-{number:02d}"
     chosen = [pm for pm in postmortems if pm.meta.date and month_of(pm.meta.date) == wanted]
-    return _digest(wanted, chosen)
+    return _digest(wanted, chosen, sources)
 
 
-def monthly_digests(postmortems: Iterable[PostMortem]) -> list[Digest]:
+def monthly_digests(
+    postmortems: Iterable[PostMortem], sources: Sequence[StatusSource] = ()
+) -> list[Digest]:
     """The digest of every month with a post-mortem, oldest first, in one pass (for a site
     with a page per month)."""
     months: dict[str, list[PostMortem]] = defaultdict(list)
     for pm in postmortems:
         if pm.meta.date:
             months[month_of(pm.meta.date)].append(pm)
-    return [_digest(month, months[month]) for month in sorted(months)]
+    return [_digest(month, months[month], sources) for month in sorted(months)]
 
 
-def _digest(month: str, postmortems: list[PostMortem]) -> Digest:
+def _digest(month: str, postmortems: list[PostMortem], sources: Sequence[StatusSource]) -> Digest:
     ordered = sorted(postmortems, key=lambda pm: (pm.meta.date or dt.date.min, pm.id))
-    return Digest(month, tuple(digest_entry(pm) for pm in ordered))
+    return Digest(month, tuple(digest_entry(pm, sources) for pm in ordered))
 
 
 def _status(entry: ActionEntry) -> str:

@@ -402,7 +402,10 @@ class LearningPages:
         for pm in self.incidents:  # each month's digest reads its own post-mortems only
             if pm.meta.date is not None:
                 by_month.setdefault(month_of(pm.meta.date), []).append(pm)
-        digests = [monthly_digest(by_month[m], m) for m in digest_months(self.incidents)]
+        digests = [
+            monthly_digest(by_month[m], m, self.status_sources)
+            for m in digest_months(self.incidents)
+        ]
         here = self.at.digests()
         lines = [
             LISTING_FRONT_MATTER + "# Monthly digest",
