@@ -339,6 +339,11 @@ NAV = """nav:
       - By contributing factor: incidents/factors/index.md
       - By year: incidents/years/index.md
       - By runbook: incidents/runbooks/index.md
+  - Learning:
+      - learning/index.md
+      - learning/actions/index.md
+      - learning/recurrence/index.md
+      - learning/digest/index.md
   - Severity levels: severity-levels.md
   - Runbooks:
       - runbooks/database-connection-saturation.md
