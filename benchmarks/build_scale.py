@@ -357,6 +357,8 @@ def measure(
                     run_build(project, off_site, strict=strict, config_file=off_config)
                 )
         sizes = measure_site(site)
+        if builds_off and (project / "site-off" / "learning").exists():
+            sys.exit(f"{off_config} did not turn the Learning pages off")
         cost = _learning_cost(builds, builds_off, site) if builds_off else None
         if keep is not None:
             if keep.exists():
