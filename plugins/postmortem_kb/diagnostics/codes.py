@@ -270,6 +270,13 @@ _SPECS = [
         "File names must be unique across the post-mortems folder.",
     ),
     CodeSpec(
+        "PM604",
+        "warning",
+        "The text names another post-mortem (its id, title or a link to it) that `related` "
+        "does not list.",
+        "Add its id to `related`; the hint gives the line to write.",
+    ),
+    CodeSpec(
         "PM701",
         "warning",
         "A public post-mortem has internal-looking text outside an internal block.",

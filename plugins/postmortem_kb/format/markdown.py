@@ -113,6 +113,15 @@ def code_mask(lines: Sequence[str]) -> list[bool]:
     return scan_fences(lines).mask(len(lines))
 
 
+# A code span on one line: a run of backticks up to the next run of the same length.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")
+
+
+def blank_code_spans(line: str) -> str:
+    """`line` with each inline code span replaced by spaces (columns stay where they were)."""
+    return _CODE_SPAN.sub(lambda match: " " * len(match.group()), line)
+
+
 # --- headings ---------------------------------------------------------------------------
 
 _ATX = re.compile(r"^(?P<level>#{1,6})(?P<title>(?:\\.|[^\\])*?)#*[ \t]*$")

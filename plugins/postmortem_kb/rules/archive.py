@@ -21,6 +21,7 @@ from postmortem_kb.project import Project
 from postmortem_kb.rules.factor_keys import check_factor_keys, keyed_factors
 from postmortem_kb.rules.links import check_links
 from postmortem_kb.rules.postmortem import check_postmortem
+from postmortem_kb.rules.references import check_references
 
 
 def load_project_archive(
@@ -70,5 +71,6 @@ def load_archive(
         pm.has_errors = any(d.is_error for d in [*result.diagnostics, *checked])
         postmortems.append(pm)
     diagnostics += check_links(postmortems, runbook_ids, known_ids or set())
+    diagnostics += check_references(postmortems, known_ids or set())
     diagnostics += check_factor_keys(postmortems, other_factors)
     return Archive(postmortems, sort_diagnostics(diagnostics), count)

@@ -186,9 +186,14 @@ class KBSite:
 
     @cached_property
     def similar(self) -> dict[str, list[Similar]]:
-        """Each incident's most similar others, leaving out those already linked as related."""
+        """Each incident's most similar others, leaving out those already linked as related
+        (by `related` or by naming each other in the text)."""
         linked = {
-            pm.id: {*pm.meta.related, *self.listings.referenced_by.get(pm.id, ())}
+            pm.id: {
+                *pm.meta.related,
+                *self.listings.referenced_by.get(pm.id, ()),
+                *self.listings.named.get(pm.id, ()),
+            }
             for pm in self.listings.incidents
         }
         return similar_incidents(self.listings.incidents, linked)

@@ -31,6 +31,7 @@ from typing import TypeVar
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.model import PostMortem
+from postmortem_kb.format.references import explicit_links
 
 PAGE_SIZE = 200  # rows per index page: no page's HTML grows with the archive
 
@@ -225,6 +226,8 @@ class Listings:
     incidents: tuple[PostMortem, ...]  # newest first
     groups: dict[str, Group]
     referenced_by: dict[str, tuple[str, ...]]  # id -> ids of the incidents that list it
+    # id -> ids its text names or whose text names it (`format.references.explicit_links`)
+    named: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property
     def by_id(self) -> dict[str, PostMortem]:
@@ -244,7 +247,7 @@ def build_listings(
     """Every grouping of `incidents` (sorted newest first) along `dimensions`."""
     ordered = tuple(incidents)
     groups = {d.key: group_by(d, ordered, config) for d in dimensions}
-    return Listings(ordered, groups, reverse_related(ordered))
+    return Listings(ordered, groups, reverse_related(ordered), explicit_links(ordered))
 
 
 def reverse_related(incidents: Iterable[PostMortem]) -> dict[str, tuple[str, ...]]:

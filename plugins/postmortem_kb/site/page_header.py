@@ -23,6 +23,7 @@ from postmortem_kb.site.severity import Badge, badge
 from postmortem_kb.similarity.vectors import Similar
 
 STATUS_LABELS = {"draft": "Draft", "in-review": "In review", "published": "Published"}
+NAMED_IN_TEXT = "named in the text, not in related"
 ROLE_LABELS = {
     "incident_commander": "Incident commander",
     "technical_lead": "Technical lead",
@@ -54,7 +55,8 @@ class IncidentLink:
     date: str
     badge: Badge | None
     src_uri: str
-    reasons: tuple[str, ...] = ()  # for similar incidents: "same service: payments-api", ...
+    # similar incidents: "same service: payments-api", ...; related ones: NAMED_IN_TEXT or ()
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,13 +190,19 @@ def _links(
 
 
 def _related(pm: PostMortem, config: KBConfig, listings: Listings) -> tuple[IncidentLink, ...]:
-    """Incidents `pm` lists in `related` and incidents that list `pm`, newest first."""
-    wanted = {*pm.meta.related, *listings.referenced_by.get(pm.id, ())} - {pm.id}
+    """Incidents `pm` lists in `related`, incidents that list `pm`, and incidents named in
+    the text of either (`format.references`), newest first. Those linked only by the text
+    say so in their reasons."""
+    listed = {*pm.meta.related, *listings.referenced_by.get(pm.id, ())}
+    wanted = (listed | set(listings.named.get(pm.id, ()))) - {pm.id}
     others = sorted(
         (listings.by_id[other] for other in wanted if other in listings.by_id),
         key=lambda other: listings.position[other.id],
     )
-    return tuple(_incident_link(other, config) for other in others)
+    return tuple(
+        _incident_link(other, config, () if other.id in listed else (NAMED_IN_TEXT,))
+        for other in others
+    )
 
 
 def _incident_link(
