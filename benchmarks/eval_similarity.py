@@ -196,6 +196,7 @@ class Params:
 
     max_terms: int = MAX_TERMS
     semantic: float = 0.0
+    pooling: str = "idf"  # semantic.Pooling: "idf" or "mean"
 
     def weights(self) -> Weights:
         # The corpus has no services, tags or factors: text and semantic share the score.
@@ -209,17 +210,19 @@ class Params:
         )
 
     def describe(self) -> str:
-        return f"max_terms={self.max_terms} semantic={self.semantic:g}"
+        pooling = f" ({self.pooling})" if self.semantic else ""
+        return f"max_terms={self.max_terms} semantic={self.semantic:g}{pooling}"
 
 
 DEFAULT = Params()
 GRID: tuple[Params, ...] = (
     DEFAULT,
     *(
-        Params(terms, share)
+        Params(terms, share, pooling)
         for terms in (60, 120, 240)
         for share in (0.0, 0.1, 0.2, 0.3, 0.5)
-        if Params(terms, share) != DEFAULT
+        for pooling in (("idf", "mean") if share else ("idf",))
+        if Params(terms, share, pooling) != DEFAULT
     ),
 )
 
@@ -297,17 +300,18 @@ def rank_all(
     for kind, untitled in (("pair", set()), ("group", members)):
         profiles = sorted(_profiles(documents, references, untitled), key=lambda p: p.id)
         position = {p.id: i for i, p in enumerate(profiles)}
-        semantic = None
-        if any(params.semantic for params in grid):
-            semantic = _semantic_scores(profiles)
+        semantic = {
+            pooling: _semantic_scores(profiles, pooling)
+            for pooling in sorted({params.pooling for params in grid if params.semantic})
+        }
         text = {
             terms: _text_scores(profiles, position, terms)
             for terms in sorted({params.max_terms for params in grid})
         }
         for params in grid:
             scores = (1.0 - params.semantic) * text[params.max_terms]
-            if params.semantic and semantic is not None:
-                scores = scores + params.semantic * semantic
+            if params.semantic:
+                scores = scores + params.semantic * semantic[params.pooling]
             np.fill_diagonal(scores, -np.inf)
             for i, query in enumerate(found):
                 if query.kind == kind:
@@ -328,10 +332,11 @@ def _text_scores(
     return scores
 
 
-def _semantic_scores(profiles: Sequence[IncidentProfile]) -> np.ndarray:
-    from semantic import EmbeddingBlock
+def _semantic_scores(profiles: Sequence[IncidentProfile], pooling: str) -> np.ndarray:
+    from semantic import EmbeddingBlock, Pooling
 
-    matrix = EmbeddingBlock.build([f"{p.title}\n{p.text}" for p in profiles]).matrix
+    texts = [f"{p.title}\n{p.text}" for p in profiles]
+    matrix = EmbeddingBlock.build(texts, Pooling(pooling)).matrix
     return (matrix @ matrix.T).astype(np.float64)
 
 

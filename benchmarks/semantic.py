@@ -9,8 +9,10 @@ itself with `tokenizers` and `safetensors` and never calls wordllama's loader, w
 back to a download when it looks in the wrong folder (0.4.0 looks for `tokenizer/`, the
 wheel has `tokenizers/`).
 
-A document's vector is the idf-weighted mean of its tokens' vectors (idf over the documents
-embedded together, so tokens every document has weigh little), L2-normalised. Everything is
+A document's vector is a weighted mean of its tokens' vectors, L2-normalised: `Pooling.IDF`
+weighs each token (1 + ln tf) · idf (idf over the documents embedded together, so tokens
+every document has weigh little); `Pooling.MEAN` is the plain mean wordllama was trained
+with (each occurrence counts once). Everything is
 a sum in a fixed order over fixed weights: the same documents always give the same vectors.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -28,6 +31,11 @@ from scipy import sparse
 
 MODEL = "l2_supercat"
 DIMENSIONS = 256
+
+
+class Pooling(StrEnum):
+    IDF = "idf"
+    MEAN = "mean"
 
 
 class EmbeddingsUnavailable(RuntimeError):
@@ -62,19 +70,21 @@ class EmbeddingBlock:
     """Documents' pooled vectors and the token idf they were weighted with; `transform` embeds
     a new document as `SimilarityIndex.query` would need."""
 
-    idf: np.ndarray
+    idf: np.ndarray | None  # None: plain mean
     matrix: np.ndarray  # documents × DIMENSIONS, rows L2-normalised (zero for no tokens)
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> EmbeddingBlock:
-        """Embed ``texts``, with the idf of the tokens among them."""
+    def build(cls, texts: Sequence[str], pooling: Pooling = Pooling.IDF) -> EmbeddingBlock:
+        """Embed ``texts``; with `Pooling.IDF`, the idf of the tokens among them."""
         counts = _token_counts(texts)
-        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
-        idf = np.log1p((len(texts) - df + 0.5) / (df + 0.5))
+        idf = None
+        if pooling is Pooling.IDF:
+            df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+            idf = np.log1p((len(texts) - df + 0.5) / (df + 0.5))
         return cls(idf, _pool(counts, idf))
 
     def transform(self, text: str) -> np.ndarray:
-        """One new document's row (1 × DIMENSIONS), weighted with the build's idf."""
+        """One new document's row (1 × DIMENSIONS), weighted as at build time."""
         return _pool(_token_counts([text]), self.idf)
 
 
@@ -92,10 +102,11 @@ def _token_counts(texts: Sequence[str]) -> sparse.csr_array:
     return counts
 
 
-def _pool(counts: sparse.csr_array, idf: np.ndarray) -> np.ndarray:
-    """(1 + ln tf) · idf weighted mean of the token vectors, L2-normalised, float32."""
+def _pool(counts: sparse.csr_array, idf: np.ndarray | None) -> np.ndarray:
+    """Weighted mean of the token vectors ((1 + ln tf) · idf, or tf without ``idf``),
+    L2-normalised, float32."""
     _, vectors = _model()
-    data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    data = counts.data if idf is None else (1.0 + np.log(counts.data)) * idf[counts.indices]
     weights = sparse.csr_array((data, counts.indices, counts.indptr), shape=counts.shape)
     pooled = np.asarray(weights @ vectors, dtype=np.float64)
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)

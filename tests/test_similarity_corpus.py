@@ -174,10 +174,14 @@ def test_semantic_block_is_deterministic_and_matches_a_transformed_row() -> None
     pytest.importorskip("wordllama")
     semantic = _load("semantic")
     texts = ["database disk full", "storage volume ran out of space", "ingress returned 503"]
-    first = semantic.EmbeddingBlock.build(texts)
-    second = semantic.EmbeddingBlock.build(list(texts))
-    assert (first.matrix == second.matrix).all()
-    assert first.matrix.shape == (3, semantic.DIMENSIONS)
-    assert abs(float((first.matrix[0] ** 2).sum()) - 1.0) < 1e-5
-    row = first.transform(texts[1])
-    assert abs(float(row[0] @ first.matrix[1]) - 1.0) < 1e-5
+    for pooling in semantic.Pooling:
+        first = semantic.EmbeddingBlock.build(texts, pooling)
+        second = semantic.EmbeddingBlock.build(list(texts), pooling)
+        assert (first.matrix == second.matrix).all()
+        assert first.matrix.shape == (3, semantic.DIMENSIONS)
+        assert abs(float((first.matrix[0] ** 2).sum()) - 1.0) < 1e-5
+        row = first.transform(texts[1])
+        assert abs(float(row[0] @ first.matrix[1]) - 1.0) < 1e-5
+    # "full" and "space" are other words: the lexical blocks would score these 0
+    disk, space, ingress = semantic.EmbeddingBlock.build(texts, semantic.Pooling.MEAN).matrix
+    assert float(disk @ space) > float(disk @ ingress)
