@@ -34,9 +34,10 @@ def format_duration(duration: dt.timedelta | None) -> str:
 
 
 def iso_duration(duration: dt.timedelta | None) -> str | None:
-    """`duration` as the machine-readable value of a `<time datetime>`, to the minute:
-    "PT7M", "PT1H18M", "PT52H" (hours only, as HTML's duration syntax has no days in the
-    `PT` form); None (or negative) is None. Rounded down like `format_duration`."""
+    """`duration` as the machine-readable value of a `<time datetime>`, to the minute
+    (rounded down) even where `format_duration` shows only days and hours: "PT7M",
+    "PT1H18M", "PT87H7M" (hours, as HTML's duration syntax has no days in the `PT` form);
+    None (or negative) is None."""
     if duration is None or duration < dt.timedelta(0):
         return None
     hours, minutes = divmod(int(duration.total_seconds()) // _MINUTE, 60)
