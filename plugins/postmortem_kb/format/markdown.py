@@ -119,6 +119,8 @@ _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")
 
 def blank_code_spans(line: str) -> str:
     """`line` with each inline code span replaced by spaces (columns stay where they were)."""
+    if "`" not in line:
+        return line
     return _CODE_SPAN.sub(lambda match: " " * len(match.group()), line)
 
 

@@ -28,6 +28,7 @@ from postmortem_kb.format.model import PostMortem
 MIN_TITLE_WORDS = 3
 _ID_TOKEN = re.compile(r"[\w][\w.-]*")
 _WORD = re.compile(r"[^\W_]+")
+_WORD_SEPARATORS = str.maketrans(".-_", "   ")
 # Where a link's target is written: inline `](target)`, a reference definition
 # `[label]: target`, an autolink `<scheme:...>` or a bare URL.
 _LINK_TARGET = re.compile(
@@ -81,6 +82,8 @@ def find_references(pm: PostMortem, names: ArchiveNames) -> list[Reference]:
     in_code = pm.body.in_code or tuple(code_mask(pm.body.lines))
     prose = [("" if in_code[i] else blank_code_spans(line)) for i, line in enumerate(pm.body.lines)]
     text = "\n".join(prose)
+    if not _may_name_another(pm.id, text, names):
+        return []
     starts = list(itertools.accumulate((len(line) + 1 for line in prose), initial=0))
     found: dict[str, tuple[int, ReferenceKind]] = {}
 
@@ -103,6 +106,20 @@ def find_references(pm: PostMortem, names: ArchiveNames) -> list[Reference]:
         index = bisect.bisect_right(starts, offset) - 1
         references.append(Reference(target, kind, pm.body.line + index, offset - starts[index] + 1))
     return references
+
+
+def _may_name_another(own_id: str, text: str, names: ArchiveNames) -> bool:
+    """Whether `text` holds another id or the opening words of a title (set operations in
+    C, so most documents, naming nothing, are done without a Python loop over words)."""
+    found = _ID_TOKEN.findall(text)
+    tokens = {token.rstrip(".") for token in found}
+    tokens |= {token.removesuffix(".md") for token in tokens}
+    if not names.ids.isdisjoint(tokens - {own_id}):
+        return True
+    # the tokens split at ".", "-" and "_" are the words `_WORD` finds, in order
+    words = " ".join(found).lower().translate(_WORD_SEPARATORS).split()
+    openings = zip(words, words[1:], words[2:], strict=False)
+    return not names.titles.keys().isdisjoint(openings)
 
 
 def _named_id(token: str, ids: frozenset[str]) -> tuple[str, ReferenceKind] | None:
