@@ -137,9 +137,10 @@ class ServedSite:
         """The absolute URL of a site path such as `postmortems/<id>/`."""
         return urljoin(self.url, path.lstrip("/"))
 
-    def new_page(self, browser: Any) -> Any:
-        """A page in a fresh context whose relative URLs resolve on this site."""
-        context = browser.new_context(base_url=self.url)
+    def new_page(self, browser: Any, **context_options: Any) -> Any:
+        """A page in a fresh context whose relative URLs resolve on this site; other
+        options (`color_scheme="dark"`, a viewport) go to `browser.new_context`."""
+        context = browser.new_context(base_url=self.url, **context_options)
         self._contexts.append(context)
         return context.new_page()
 

@@ -78,9 +78,7 @@ def public_site(example_sites: dict[str, Path]) -> Iterator[ServedSite]:
 def open_in_scheme(browser: Browser, site: ServedSite, path: str, scheme: str) -> Page:
     """`path` of `site` in a fresh context whose system preference is `scheme`; checks that
     Material chose the matching palette, so a dark run really is dark."""
-    context = browser.new_context(base_url=site.url, color_scheme=scheme)  # type: ignore[arg-type]
-    site._contexts.append(context)
-    page = context.new_page()
+    page = site.new_page(browser, color_scheme=scheme)
     page.goto(path)
     expect(page.locator("body")).to_have_attribute("data-md-color-scheme", SCHEMES[scheme])
     return page
