@@ -253,6 +253,16 @@ def test_a_post_mortem_prints_without_navigation_or_search_and_with_its_header(
         "e => [getComputedStyle(e).breakInside, getComputedStyle(document.body).backgroundColor]"
     )
     assert style == ["avoid", "rgb(255, 255, 255)"]  # whole, and on white even from dark mode
+    # An external link in the body prints its address after it.
+    printed = page.evaluate(
+        """() => {
+          const link = Object.assign(document.createElement("a"), {href: "https://status.example.com/x"});
+          link.textContent = "status page";
+          document.querySelector("article p").append(" ", link);
+          return getComputedStyle(link, "::after").content;
+        }"""
+    )
+    assert printed == '" (https://status.example.com/x)"'
     table = page.locator("article table").filter(has_text="Owner").first
     assert table.evaluate("t => getComputedStyle(t.querySelector('tr')).breakInside") == "avoid"
     pdf = page.pdf(format="A4")
