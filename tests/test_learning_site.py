@@ -93,6 +93,7 @@ def postmortem(
     status: str = "published",
     visibility: str = "internal",
     related: str = "[]",
+    summary: str = "",
 ) -> str:
     stamps = "\n".join(f"  {k}: {v}" for k, v in timestamps.items())
     factor_lines = "\n".join(
@@ -109,7 +110,7 @@ def postmortem(
         f'tags: [config-change]\nauthors: ["@writer"]\ntimestamps:\n{stamps}\n'
         f"impact:\n  summary: Requests failed during incident {pm_id[11:]}.\n"
         f"contributing_factors:\n{factor_lines}\nrelated: {related}\n---\n"
-        + BODY.format(summary=f"What happened in {pm_id[11:]}.", actions=rows)
+        + BODY.format(summary=f"What happened in {pm_id[11:]}.{summary}", actions=rows)
     )
 
 
@@ -164,6 +165,7 @@ FILES = {
         severity="SEV2",
         services="[api, web]",
         related="[2024-11-02-d-delta]",
+        summary=" Like [the delta incident](2024-11-02-d-delta.md#root-cause).",
         timestamps={
             "started": "2025-02-20T23:30:00+01:00",
             "detected": "2025-02-20T23:50:00+01:00",
@@ -440,6 +442,8 @@ def test_digest_pages(built: Path) -> None:
         ["Beta three drain faster", "@ann", "2025-03-10", "done"],
     ]
     assert "## " not in page and "Timeline" not in page  # no detailed timeline
+    html = (built / "learning/digest/2025-02/index.html").read_text(encoding="utf-8")
+    assert 'href="../../../postmortems/2024-11-02-d-delta/#root-cause"' in html  # relinked
 
 
 def test_footer_shows_the_related_incidents_open_action_items(built: Path) -> None:
@@ -569,3 +573,30 @@ def test_public_metrics_publish_aggregates_only(
     assert "learning/" in sitemap
     files = _public_files(site)
     _no_owner_or_action_text(files)
+
+
+def test_learning_pages_off_leaves_them_all_out(tmp_path: Path) -> None:
+    project = _make(tmp_path, FILES, "learning_pages: false")
+    result = build_site(project, strict=False)
+    assert result.returncode == 0, result.stderr[-4000:]
+    site = project / "site"
+    assert not (site / "learning").exists() and not (site / "feed.xml").exists()
+    beta = (site / "postmortems/2025-02-20-b-beta/index.html").read_text(encoding="utf-8")
+    assert "pmkb-related-actions" not in beta
+    assert "application/atom+xml" not in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_ledger_links_resolve_without_directory_urls(tmp_path: Path) -> None:
+    project = _make(tmp_path, FILES)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "use_directory_urls: false\n")
+    result = build_site(project, strict=False)
+    assert result.returncode == 0, result.stderr[-4000:]
+    pages = list((project / "site" / "learning" / "actions").rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        targets = re.findall(r'<td><a href="([^"]+)"', html)
+        assert targets or "No action items." in html, page
+        for target in targets:
+            assert target.endswith(".html") and (page.parent / target).is_file(), (page, target)

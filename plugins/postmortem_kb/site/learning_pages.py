@@ -12,11 +12,12 @@ Pure, no MkDocs: `LearningPages` lays out what the learning modules compute (`le
     learning/recurrence/                factors seen in 2+ incidents, alerts, the rate
     learning/digest/                    the months; learning/digest/YYYY-MM/ one month
 
-The ledger's tables are HTML put into the rendered page (`page_html`, from the plugin's
-`on_page_content`), never Markdown: an archive of 3,000 post-mortems has some 12,000
-action items, each listed in four or five of these lists, and Python-Markdown costs about
-3 ms a row for a Markdown table and 1 ms for the same rows as raw HTML it has to parse.
-Each row is made once (`_row`). Their links are made here from MkDocs' URL rule
+The tables of action items (the ledger's, the digests') are HTML put into the rendered
+page (`_defer`, `page_html`, from the plugin's `on_page_content`), never Markdown: an
+archive of 3,000 post-mortems has some 15,000 action items, each listed in four or five of
+these lists and in a digest, and Python-Markdown costs about 1 ms of CPU a row for a
+Markdown table, and still a good part of that for raw HTML it has to parse. A ledger row
+is made once (`_row`). Their links are made here from MkDocs' URL rule
 (`page_url`), so a test checks that each resolves; the links in the Markdown parts are
 source paths, which MkDocs checks itself.
 
@@ -32,7 +33,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.durations import format_duration
@@ -55,13 +56,21 @@ from postmortem_kb.site.index_pages import (
     plural,
     relative,
 )
-from postmortem_kb.site.listings import PAGE_SIZE, SiteLayout, paged_uri, paginate, unique_slugs
+from postmortem_kb.site.listings import (
+    SiteLayout,
+    page_url,
+    paged_uri,
+    paginate,
+    to_root,
+    unique_slugs,
+)
 from postmortem_kb.site.page_header import IncidentLink, OpenAction
 from postmortem_kb.site.severity import badge
 
 LEARNING_URI = "learning"
 STATUS_LISTS = ("overdue", "open", "done", "not-doing")
-TABLE_MARKER = "<!-- pmkb:ledger-table -->"  # where `page_html` puts a ledger page's table
+TABLE_MARKER = "<!-- pmkb:table {} -->"  # where `page_html` puts a page's n-th table
+LEDGER_PAGE_SIZE = 500  # rows per ledger page: fewer pages, each still light for a browser
 STATUS_LABELS = {"overdue": "Overdue", "open": "Open", "done": "Done", "not-doing": "Not doing"}
 CHART_MONTHS = 36  # the incidents-per-month chart: the last 36 months with incidents
 CHART_QUARTERS = 12  # the per-quarter charts: the last 12 quarters
@@ -112,29 +121,6 @@ class LearningLayout:
 
     def contains(self, src_uri: str) -> bool:
         return src_uri.startswith(f"{self.prefix}{LEARNING_URI}/")
-
-
-# --- URLs of pages whose links are HTML ----------------------------------------------------
-
-
-def page_url(src_uri: str, directory_urls: bool = True) -> str:
-    """The URL MkDocs gives the page at `src_uri`, relative to the site's root:
-    `a/b.md` is `a/b/` (`a/b.html` without `use_directory_urls`), `a/index.md` is `a/`
-    (`a/index.html`), `index.md` is `` (`index.html`)."""
-    stem = posixpath.splitext(src_uri)[0]
-    if not directory_urls:
-        return f"{stem}.html"
-    if posixpath.basename(stem) in ("index", "README"):
-        folder = posixpath.dirname(stem)
-        return f"{folder}/" if folder else ""
-    return f"{stem}/"
-
-
-def to_root(here: str, directory_urls: bool = True) -> str:
-    """The relative link from the page at source path `here` to the site's root folder
-    (`../../` from `learning/actions/`): a table of links starts each from it, so that
-    thousands of links cost a concatenation each rather than a path computation."""
-    return "../" * page_url(here, directory_urls).count("/")
 
 
 # --- what the pages show ---------------------------------------------------------------------
@@ -202,7 +188,7 @@ class LearningPages:
         self.directory_urls = directory_urls
         self.threshold = config.action_completion_threshold
         self._rows: dict[int, str] = {}  # ledger rows by id(entry), see `_row`
-        self._tables: dict[str, Sequence[ActionEntry]] = {}  # a ledger page's rows, by src_uri
+        self._tables: dict[str, list[Callable[[], str]]] = {}  # see `_defer`, by src_uri
 
     # --- the figures, computed once ----------------------------------------------------------
 
@@ -460,18 +446,8 @@ class LearningPages:
                     lines.append(f"- {escape(factor.description)} ({factor.category}{key})")
                 lines.append("")
             if entry.actions:
-                lines += ["**Action items**", ""]
-                lines += ["| Action | Owner | Due | Status |", "|---|---|---|---|"]
-                for action in entry.actions:
-                    due = action.due.isoformat() if action.due else ""
-                    text = _relink(
-                        _markdown_cell(action.action), self.site.postmortem(entry.id), here
-                    )
-                    lines.append(
-                        f"| {text} | {escape(action.owner)} | {due} | "
-                        f"{status_text(action, self.as_of)} |"
-                    )
-                lines.append("")
+                table = partial(self._digest_table, entry.actions)
+                lines += ["**Action items**", "", self._defer(here, table), ""]
         if not digest.entries:
             lines += ["No post-mortems this month.", ""]
         return GeneratedPage(here, digest.title, "\n".join(lines))
@@ -815,15 +791,15 @@ class LearningPages:
             )
 
     def _list_pages(self, spec: _List, *, in_nav: bool = False) -> Iterator[GeneratedPage]:
-        pages = paginate(spec.entries, PAGE_SIZE)
+        pages = paginate(spec.entries, LEDGER_PAGE_SIZE)
         for number, rows in enumerate(pages, start=1):
             here = paged_uri(spec.uri, number)
             title = spec.title if number == 1 else f"{spec.title} (page {number})"
             lines = [LISTING_FRONT_MATTER + f"# {escape(title)}", "", spec.lead, ""]
             lines += [self._filters(here, spec.uri), ""]
             pager = self._pager(spec.uri, number, len(pages))
-            self._tables[here] = rows
-            table = TABLE_MARKER if rows else "No action items."
+            table = self._defer(here, partial(self._table, rows, here)) if rows else ""
+            table = table or "No action items."
             lines += [pager, "", table, "", pager, ""]
             yield GeneratedPage(here, title, "\n".join(lines), in_nav=in_nav and number == 1)
 
@@ -854,12 +830,33 @@ class LearningPages:
             parts.append(f"[Next →]({relative(here, paged_uri(base, number + 1))})")
         return f'<span class="pmkb-pager">{" · ".join(parts)}</span>'
 
+    def _defer(self, here: str, render: Callable[[], str]) -> str:
+        """A marker for the Markdown of the page at `here`, which `page_html` replaces with
+        `render()`'s HTML once the page is rendered (see the module docstring)."""
+        tables = self._tables.setdefault(here, [])
+        tables.append(render)
+        return TABLE_MARKER.format(len(tables) - 1)
+
     def page_html(self, html: str, src_uri: str) -> str:
-        """A rendered ledger page's HTML with its table in place of `TABLE_MARKER`."""
-        entries = self._tables.get(src_uri)
-        if entries is None or TABLE_MARKER not in html:
-            return html
-        return html.replace(TABLE_MARKER, self._table(entries, src_uri), 1)
+        """A rendered page's HTML with its deferred tables in place of their markers."""
+        for index, render in enumerate(self._tables.get(src_uri, ())):
+            html = html.replace(TABLE_MARKER.format(index), render(), 1)
+        return html
+
+    def _digest_table(self, actions: Sequence[ActionEntry]) -> str:
+        """A digest entry's action items: Action, Owner, Due, Status."""
+        e = html.escape
+        rows = "".join(
+            f"<tr><td>{_code_spans(e(a.action))}</td><td>{e(a.owner)}</td>"
+            f"<td>{a.due.isoformat() if a.due else ''}</td>"
+            f"<td>{e(status_text(a, self.as_of))}</td></tr>"
+            for a in actions
+        )
+        return (
+            '<div class="pmkb-scroll"><table class="pmkb-digest-actions"><thead><tr>'
+            "<th>Action</th><th>Owner</th><th>Due</th><th>Status</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>"
+        )
 
     def _table(self, entries: Sequence[ActionEntry], here: str) -> str:
         """The items as one HTML table (see the module docstring for why it is put in the
@@ -923,13 +920,6 @@ def _code_spans(escaped: str) -> str:
     """HTML-escaped text with its Markdown code spans as `<code>` (all the Markdown an
     action item's text usually holds)."""
     return _CODE_SPAN.sub(r"<code>\1</code>", escaped)
-
-
-def _markdown_cell(text: str) -> str:
-    """An action item's text (Markdown, as its post-mortem's table has it) for a cell of a
-    Markdown table: HTML shown as text, `|` kept inside the cell."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"(?<!\\)\|", r"\\|", " ".join(text.split()))
 
 
 _LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)")
