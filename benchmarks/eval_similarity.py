@@ -385,7 +385,7 @@ def cross_validate(root: Path, grid: Sequence[Params] = GRID) -> CrossValidation
         scores = [_objective(table[params], found, keep) for params in grid]
         return grid[scores.index(max(scores))]
 
-    chosen = {held: best(lambda q, held=held: q.archive != held) for held in archives}
+    chosen = {held: best(_other_than(held)) for held in archives}
     held_out = tuple(table[chosen[q.archive]][i] for i, q in enumerate(found))
     return CrossValidation(
         queries=tuple(found),
@@ -395,6 +395,10 @@ def cross_validate(root: Path, grid: Sequence[Params] = GRID) -> CrossValidation
         overall=best(lambda q: True),
         table=table,
     )
+
+
+def _other_than(archive: str) -> Callable[[Query], bool]:
+    return lambda query: query.archive != archive
 
 
 def cv_report(result: CrossValidation) -> str:
@@ -419,11 +423,11 @@ def cv_report(result: CrossValidation) -> str:
         )
     lines.append("")
     lines.append("misses (held-out rank > 3):")
-    for query, default, held in zip(
+    for query, before, after in zip(
         result.queries, result.default_ranks, result.held_out_ranks, strict=True
     ):
-        if held is None or held > CUTOFF:
-            lines.append(f"  {query.kind} {query.source}: default {default}, CV {held}")
+        if after is None or after > CUTOFF:
+            lines.append(f"  {query.kind} {query.source}: default {before}, CV {after}")
     return "\n".join(lines)
 
 
