@@ -11,6 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from postmortem_kb.config import KBConfig
+from postmortem_kb.project import load_project
+from postmortem_kb.public.publish import public_archive
+from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.site.listings import build_listings
 
 from .conftest import GOOD_NAME, RELATED_NAME, build_site, pmkb, related_text
 
@@ -160,3 +165,21 @@ def test_the_page_lists_a_named_incident_under_related_both_ways(
     html = (project / "site" / "postmortems" / GOOD_ID / "index.html").read_text("utf-8")
     similar = html[html.index('id="pmkb-similar"') :]
     assert f'href="../{OTHER_ID}/"' not in similar.split('id="pmkb-runbooks"')[0]
+
+
+def test_the_public_site_links_no_incident_named_only_inside_an_internal_block(
+    project_with: Callable[..., Path],
+) -> None:
+    project = project_with(
+        f"Named in public: {RELATED_ID}.\n\n<!-- internal -->\n"
+        f"Same people as {OTHER_ID}.\n<!-- /internal -->"
+    )
+    for path in (project / "postmortems").glob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("visibility: internal", "visibility: public"), "utf-8")
+    archive = load_project_archive(load_project(project / "mkdocs.yml"))
+    internal = build_listings(archive.postmortems, KBConfig())
+    public = build_listings(public_archive(archive).postmortems, KBConfig())
+    assert OTHER_ID in internal.named[GOOD_ID]
+    assert OTHER_ID not in public.named.get(GOOD_ID, ())
+    assert RELATED_ID in public.named[GOOD_ID]  # text outside the block still counts
