@@ -34,6 +34,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import yaml
+from postmortem_kb.importers.timeline import MONTHS
 from postmortem_kb.similarity.vectors import IncidentProfile
 
 SKIPPED_NAMES = re.compile(r"^(readme|license|licence|index)\b|template", re.IGNORECASE)
@@ -47,27 +48,6 @@ RECURRENCE = re.compile(
     re.IGNORECASE,
 )
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(?P<year>(?:19|20)\d\d))?"

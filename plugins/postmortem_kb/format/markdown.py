@@ -149,11 +149,17 @@ def headings(lines: Sequence[str], in_code: Sequence[bool] | None = None) -> Ite
     for index, line in enumerate(lines):
         if mask[index]:
             continue
-        if match := _ATX.match(line):
-            yield Heading(index, len(match["level"]), match["title"].strip())
+        if atx := atx_heading(line):
+            yield Heading(index, *atx)
         elif _is_setext_title(lines, mask, index):
             level = 1 if lines[index + 1].startswith("=") else 2
             yield Heading(index, level, line.strip(), height=2)
+
+
+def atx_heading(line: str) -> tuple[int, str] | None:
+    """(level, title) of a line that is an ATX heading (`## Impact`), else None."""
+    match = _ATX.match(line)
+    return (len(match["level"]), match["title"].strip()) if match else None
 
 
 def sections(

@@ -13,11 +13,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from postmortem_kb.format.vocabulary import PLACEHOLDER
+from postmortem_kb.format.markdown import atx_heading
+from postmortem_kb.format.vocabulary import (
+    ACTION_COLUMNS,
+    OPTIONAL_ACTION_COLUMNS,
+    PLACEHOLDER,
+)
 
-COLUMNS = ("Action", "Category", "Owner", "Due", "Ticket", "Status")
+COLUMNS = (*ACTION_COLUMNS, *OPTIONAL_ACTION_COLUMNS)
 _ITEM = re.compile(r"^(?P<indent>\s*)(?:[-*+]|\d+[.)])\s+(?:\[(?P<box>[ xX])\]\s+)?(?P<text>.*)$")
-_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
 _REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[(?P<label>[^\]]+)\]:\s*(?P<url>\S+)")
 _INLINE_LINK = re.compile(r"\[[^\]]*\]\((?P<url>[^)\s]+)[^)]*\)")
 _REFERENCE_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\[(?P<label>[^\]]*)\]")
@@ -58,8 +62,8 @@ def extract_actions(
     heading_category: str | None = None
     parents: list[tuple[int, str | None]] = []  # (indent, category) of enclosing items
     for offset, line in enumerate(lines):
-        if heading := _HEADING.match(line):
-            heading_category = _category_named(heading.group("text"), categories)
+        if heading := atx_heading(line):
+            heading_category = _category_named(heading[1], categories)
             parents = []
             continue
         item = _ITEM.match(line)
@@ -92,7 +96,7 @@ def _continuation(lines: Sequence[str], offset: int) -> list[str]:
     taken = []
     for line in lines[offset:]:
         stripped = line.strip()
-        if not stripped or _ITEM.match(line) or _HEADING.match(line):
+        if not stripped or _ITEM.match(line) or atx_heading(line):
             break
         if _REFERENCE_DEFINITION.match(line) or stripped.startswith(("```", "~~~", "|")):
             break
