@@ -7,8 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -28,6 +26,7 @@ from postmortem_kb.learning.export import export_csv, export_data, export_json
 from postmortem_kb.learning.ledger import StatusSource, build_ledger, rates, review_order
 from postmortem_kb.learning.periods import as_of_or_today, month_of
 from postmortem_kb.learning.reports import actions_csv, actions_json, actions_table, rates_lines
+from postmortem_kb.progress import progress_bar
 from postmortem_kb.project import Project, load_project
 from postmortem_kb.public.leak_check import check_site, leak_sources
 from postmortem_kb.public.publish import is_public
@@ -44,7 +43,6 @@ from postmortem_kb.search.archive.refresh import CACHE_DIR, refresh
 from postmortem_kb.similarity.profiles import similar_to_draft
 from postmortem_kb.similarity.vectors import Similar
 from postmortem_kb.trackers.cache import CacheError, TicketCache, cache_path
-from postmortem_kb.trackers.fetch import Progress
 from postmortem_kb.trackers.lookup import TicketLookup, load_lookup, status_sources
 from postmortem_kb.trackers.refresh import referenced_tickets, refresh_tickets
 from postmortem_kb.trackers.report import rows_table, ticket_rows
@@ -222,7 +220,7 @@ def search(query: tuple[str, ...], config_file: Path, limit: int, as_json: bool)
     files = find_postmortem_files([project.postmortems_dir])
     try:
         with SearchIndex(project.root / CACHE_DIR) as index:
-            refresh(index, files, project.root)
+            refresh(index, files, project.root, lambda total: progress_bar(total, "Indexing"))
             hits = index.search(" ".join(query), limit=limit)
     except QueryError as err:
         raise click.UsageError(str(err)) from err
@@ -353,7 +351,7 @@ def tickets(config_file: Path, refresh: bool, output_format: str, strict: bool) 
     if refresh:
         plan = referenced_tickets(archive.postmortems, trackers)
         path = cache_path(project.root)
-        with _progress(len(plan.refs), "Fetching tickets") as advance:
+        with progress_bar(len(plan.refs), "Fetching tickets", minimum=1) as advance:
             report = refresh_tickets(path, plan.refs, trackers, os.environ, progress=advance)
         for line in report.lines:
             click.echo(line, err=True)
@@ -372,16 +370,6 @@ def tickets(config_file: Path, refresh: bool, output_format: str, strict: bool) 
     else:
         click.echo(rows_table(rows, dt.datetime.now(dt.UTC)))
     sys.exit(1 if strict and failed else 0)
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Progress | None]:
-    """A progress bar on stderr when it is a terminal (not piped, not CI); else nothing."""
-    if not total or not sys.stderr.isatty() or os.environ.get("CI"):
-        yield None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield bar.update
 
 
 def _status_sources(project: Project) -> list[StatusSource]:
@@ -578,9 +566,6 @@ def init(directory: Path, ci: str) -> None:
     click.echo(f"Next: cd {directory} && pmkb check && mkdocs serve", err=True)
 
 
-PROGRESS_FROM = 10  # files; fewer import too fast to need a progress bar
-
-
 @main.command("import")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -620,13 +605,12 @@ def import_(
     outcomes = import_sources(
         files, out_dir or project.postmortems_dir, section_map, project.config, dry_run=dry_run
     )
-    if sys.stderr.isatty() and len(files) >= PROGRESS_FROM:
-        with click.progressbar(
-            outcomes, length=len(files), label="Importing", file=sys.stderr
-        ) as bar:
-            done = list(bar)
-    else:
-        done = list(outcomes)
+    done = []
+    with progress_bar(len(files), "Importing") as advance:
+        for outcome in outcomes:
+            done.append(outcome)
+            if advance is not None:
+                advance(1)
     for outcome in done:
         click.echo(outcome.report() if dry_run else outcome.line())
     click.echo(batch_summary(done, dry_run=dry_run), err=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from postmortem_kb.format.archive import display_path
@@ -21,6 +22,10 @@ from postmortem_kb.search.archive.index import SearchIndex, UpdateStats
 from postmortem_kb.similarity.profiles import section_text
 
 CACHE_DIR = Path(".pmkb") / "search"
+
+ProgressOf = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+"""Given how many files are to be parsed, a context yielding a callback to call with 1 as
+each is done, or None (the CLI's `progress.progress_bar`: a bar on a terminal only)."""
 
 
 def fingerprint(data: bytes) -> str:
@@ -44,26 +49,32 @@ def search_document(pm: PostMortem, file_fingerprint: str) -> SearchDocument:
     )
 
 
-def refresh(index: SearchIndex, files: Sequence[Path], root: Path) -> UpdateStats:
-    """Make `index` hold `files` (post-mortem paths), parsing only the changed ones.
+def refresh(
+    index: SearchIndex, files: Sequence[Path], root: Path, progress: ProgressOf | None = None
+) -> UpdateStats:
+    """Make `index` hold `files` (post-mortem paths), parsing only the changed ones (their
+    count goes to `progress`, which is told of each one parsed).
 
     A file that cannot be read or parsed is left out of the index; `pmkb check` says why.
     """
     indexed = index.fingerprints()
     unchanged: list[str] = []
-
-    def changed_documents() -> Iterator[SearchDocument]:
-        for path in files:
-            try:
-                current = fingerprint(path.read_bytes())
-            except OSError:
-                continue
-            if indexed.get(path.stem) == current:
-                unchanged.append(path.stem)
-                continue
+    changed: list[tuple[Path, str]] = []
+    for path in files:
+        try:
+            current = fingerprint(path.read_bytes())
+        except OSError:
+            continue
+        if indexed.get(path.stem) == current:
+            unchanged.append(path.stem)
+        else:
+            changed.append((path, current))
+    documents = []
+    with progress(len(changed)) if progress else nullcontext() as advance:
+        for path, current in changed:
             pm = parse_file(path, display_path(path, root)).postmortem
             if pm is not None:
-                yield search_document(pm, current)
-
-    documents = list(changed_documents())
+                documents.append(search_document(pm, current))
+            if advance is not None:
+                advance(1)
     return index.update(documents, unchanged=unchanged)

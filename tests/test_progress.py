@@ -1,0 +1,75 @@
+"""Progress bars (`postmortem_kb.progress`): `pmkb search`'s first index shows one on a
+terminal, none when stderr is piped or in CI, and none when nothing is to be parsed."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+from pathlib import Path
+
+from .conftest import FIXTURES, GOOD_NAME, PMKB
+
+FILES = 12  # above progress.PROGRESS_FROM
+
+
+def _kb(tmp_path: Path) -> Path:
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: KB\ndocs_dir: kb\nplugins:\n  - postmortems\n", encoding="utf-8"
+    )
+    folder = tmp_path / "postmortems"
+    folder.mkdir()
+    text = (FIXTURES / GOOD_NAME).read_text(encoding="utf-8")
+    for number in range(1, FILES + 1):
+        (folder / f"2024-11-{number:02d}-pool-{number}.md").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _search_on_a_terminal(project: Path, **env: str) -> str:
+    """`pmkb search` with its stderr on a pseudo-terminal, as in a shell."""
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "CI"} | env
+    process = subprocess.run(
+        [str(PMKB), "search", "pool", "-f", str(project / "mkdocs.yml")],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env=environment,
+        check=False,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.returncode == 0
+    return b"".join(chunks).decode()
+
+
+def test_the_first_index_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    project = _kb(tmp_path)
+    in_ci = _search_on_a_terminal(project, CI="true")
+    assert "Indexing" not in in_ci
+    for path in (project / "postmortems").iterdir():  # all changed: parsed again
+        path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    shown = _search_on_a_terminal(project)
+    assert "Indexing" in shown and "100%" in shown
+    assert "Indexing" not in _search_on_a_terminal(project)  # nothing changed: no bar
+    (project / "postmortems" / "2024-11-01-pool-1.md").write_text(
+        (FIXTURES / GOOD_NAME).read_text(encoding="utf-8") + "\nOther.\n", encoding="utf-8"
+    )
+    piped = subprocess.run(
+        [str(PMKB), "search", "pool", "-f", str(project / "mkdocs.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "CI"},
+    )
+    assert piped.returncode == 0 and "Indexing" not in piped.stderr
