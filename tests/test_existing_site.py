@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.parser import parse_text
-from postmortem_kb.site.index_pages import IndexPages
+from postmortem_kb.site.index_pages import INCIDENT_TABLE_MARKER, IndexPages
 from postmortem_kb.site.listings import SiteLayout, build_listings
 
 from .conftest import FIXTURES, GOOD_NAME, RELATED_NAME, build_site
@@ -234,10 +234,12 @@ def test_generated_pages_under_a_prefix_link_each_other_relatively(good_text: st
     pm = parse_text(good_text, Path(GOOD_NAME), GOOD_NAME).postmortem
     assert pm is not None
     config = KBConfig(url_prefix="kb/archive/", severity_page="handbook/severity.md")
-    pages = {p.src_uri: p for p in IndexPages(build_listings([pm], config), config).pages()}
+    renderer = IndexPages(build_listings([pm], config), config)
+    pages = {p.src_uri: p for p in renderer.pages()}
     assert all(uri.startswith("kb/archive/incidents/") for uri in pages), sorted(pages)
     listing = pages["kb/archive/incidents/index.md"].markdown
-    assert f"](../postmortems/{GOOD_ID}.md)" in listing
+    table = renderer.page_html(INCIDENT_TABLE_MARKER, "kb/archive/incidents/index.md")
+    assert f'href="../../../kb/archive/postmortems/{GOOD_ID}/"' in table  # HTML: from the root
     assert "[severity levels](../../../handbook/severity.md)" in listing
     sev2 = pages["kb/archive/incidents/severity/sev2/index.md"].markdown
     assert "([what it means](../../../../../handbook/severity.md))" in sev2

@@ -13,7 +13,7 @@ from postmortem_kb.config import KBConfig, SeverityLevel
 from postmortem_kb.format.durations import NOT_RECORDED, format_duration
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_text
-from postmortem_kb.site.index_pages import IndexPages, escape, relative
+from postmortem_kb.site.index_pages import INCIDENT_TABLE_MARKER, IndexPages, escape, relative
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
 from postmortem_kb.site.listings import (
     action_summary,
@@ -358,14 +358,58 @@ def test_generated_pages_cover_every_group_value_and_the_severity_page() -> None
     assert "No incidents yet." in pages["incidents/severity/sev1/index.md"].markdown
 
 
+def _listing_html(renderer: IndexPages, here: str) -> str:
+    """The rendered listing at `here` once its table is put in (as the plugin does)."""
+    pages = {p.src_uri: p for p in renderer.pages()}
+    assert INCIDENT_TABLE_MARKER in pages[here].markdown  # no Markdown row: the table is HTML
+    return renderer.page_html(f"<p>Lead.</p>\n{INCIDENT_TABLE_MARKER}\n", here)
+
+
 def test_listing_rows_link_titles_and_services_with_escaped_text() -> None:
     pm = incident("2024-11-15-a", title="Pool | exhaustion <b>", services=["a/b"])
-    pages = {p.src_uri: p for p in IndexPages(build_listings([pm], CONFIG), CONFIG).pages()}
-    markdown = pages["incidents/services/a-b/index.md"].markdown
-    row = next(line for line in markdown.splitlines() if "2024-11-15-a.md" in line)
-    assert "[Pool &#124; exhaustion &lt;b&gt;](../../../postmortems/2024-11-15-a.md)" in row
-    assert "[a/b](index.md)" in row
-    assert "2 h 18 min" in row and "Published" in row and "#e65100" in row
+    html = _listing_html(
+        IndexPages(build_listings([pm], CONFIG), CONFIG), "incidents/services/a-b/index.md"
+    )
+    assert INCIDENT_TABLE_MARKER not in html
+    row = next(line for line in html.splitlines() if "2024-11-15-a" in line)
+    assert '<a href="../../../postmortems/2024-11-15-a/">Pool | exhaustion &lt;b&gt;</a>' in row
+    assert '<a href="../../../incidents/services/a-b/">a/b</a>' in row
+    assert "<td>2 h 18 min</td><td>Published</td>" in row and "#e65100" in row
+    assert "<th>Date</th><th>Incident</th><th>Severity</th><th>Services</th>" in html
+
+
+@pytest.mark.parametrize(
+    ("directory_urls", "prefix", "postmortem", "service"),
+    [
+        (True, "", "../../../postmortems/2024-11-15-a/", "../../../incidents/services/a-b/"),
+        (
+            False,
+            "",
+            "../../../postmortems/2024-11-15-a.html",
+            "../../../incidents/services/a-b/index.html",
+        ),
+        (
+            True,
+            "kb/",
+            "../../../../kb/postmortems/2024-11-15-a/",
+            "../../../../kb/incidents/services/a-b/",
+        ),
+        (
+            False,
+            "kb/",
+            "../../../../kb/postmortems/2024-11-15-a.html",
+            "../../../../kb/incidents/services/a-b/index.html",
+        ),
+    ],
+)
+def test_listing_links_follow_use_directory_urls_and_the_url_prefix(
+    directory_urls: bool, prefix: str, postmortem: str, service: str
+) -> None:
+    config = KBConfig(url_prefix=prefix)
+    pm = incident("2024-11-15-a", services=["a/b"])
+    renderer = IndexPages(build_listings([pm], config), config, directory_urls=directory_urls)
+    html = _listing_html(renderer, f"{prefix}incidents/services/a-b/index.md")
+    assert f'href="{postmortem}"' in html and f'href="{service}"' in html
 
 
 def test_pages_split_past_the_page_size_with_newer_and_older_links() -> None:
@@ -373,16 +417,17 @@ def test_pages_split_past_the_page_size_with_newer_and_older_links() -> None:
     renderer = IndexPages(build_listings(incidents, CONFIG), CONFIG, page_size=3)
     pages = {p.src_uri: p.markdown for p in renderer.all_incidents()}
     assert list(pages) == ["incidents/index.md", "incidents/page/2.md", "incidents/page/3.md"]
-    rows = {uri: md.count("](../postmortems/") for uri, md in pages.items()}
+    tables = {uri: renderer.page_html(INCIDENT_TABLE_MARKER, uri) for uri in pages}
+    rows = {uri: table.count('href="../postmortems/') for uri, table in tables.items()}
     assert rows == {"incidents/index.md": 3, "incidents/page/2.md": 0, "incidents/page/3.md": 0}
-    assert pages["incidents/page/2.md"].count("](../../postmortems/") == 3
+    assert tables["incidents/page/2.md"].count('href="../../../postmortems/') == 3
     assert "[Older →](page/2.md)" in pages["incidents/index.md"]
     assert "Newer" not in pages["incidents/index.md"]
     assert "[← Newer](../index.md)" in pages["incidents/page/2.md"]
     assert "[Older →](3.md)" in pages["incidents/page/2.md"]
     assert "[← Newer](2.md)" in pages["incidents/page/3.md"]
     assert "Page 3 of 3" in pages["incidents/page/3.md"]
-    assert "2024-01-01-i1" in pages["incidents/page/3.md"]
+    assert "2024-01-01-i1" in tables["incidents/page/3.md"]
 
 
 def test_overviews_paginate_too() -> None:

@@ -3,14 +3,22 @@ severity definitions, and the snippets other pages embed (recent incidents, open
 items, a runbook's incidents).
 
 Pure: `IndexPages` renders `Listings` (listings.py) into `GeneratedPage`s and strings; the
-plugin only adds them to the site. Every link is a relative link to a source path
-(`../../postmortems/<id>.md`), so MkDocs checks it (`--strict` fails on a broken one) and
-turns it into the right URL whatever `use_directory_urls` is. Text from the post-mortems
-is escaped, so a title with `|`, `*` or `<` stays text.
+plugin only adds them to the site. Every link in the Markdown is a relative link to a source
+path (`../../postmortems/<id>.md`), so MkDocs checks it (`--strict` fails on a broken one)
+and turns it into the right URL whatever `use_directory_urls` is. Text from the
+post-mortems is escaped, so a title with `|`, `*` or `<` stays text.
+
+A listing's table of incidents is no Markdown: the page holds `INCIDENT_TABLE_MARKER`, and
+`page_html` puts the table, as HTML, into the rendered page (from the plugin's
+`on_page_content`, like the ledger's). Python-Markdown's inline processing of those rows
+was most of a listing's build time: an incident is a row in eight or so listings, 24,000
+rows at 3,000 post-mortems. Each row is made once (`_row`, links from the site's root);
+its URLs follow MkDocs' rule (`listings.page_url`), every value is `html.escape`d.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,8 +34,10 @@ from postmortem_kb.site.listings import (
     GroupValue,
     Listings,
     SiteLayout,
+    page_url,
     paged_uri,
     paginate,
+    to_root,
 )
 from postmortem_kb.site.page_header import STATUS_LABELS
 from postmortem_kb.site.severity import badge
@@ -37,6 +47,8 @@ OPEN_ACTIONS_MARKER = "<!-- pmkb:open-actions -->"
 RECENT_COUNT = 10
 BACKLINKS_LIMIT = 20
 BACKLINKS_HEADING = "Incidents that used this runbook"
+INCIDENT_TABLE_MARKER = "<!-- pmkb:incident-table -->"  # where `page_html` puts a listing's table
+_ROOT = "\x00"  # in a cached row: where the link from the page to the site's root goes
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ _WORDING = {
     ),
 }
 _DEFAULT_WORDING = _Wording("{name}", "Incidents: {name}, newest first.")
+_LISTING_COLUMNS = ("Date", "Incident", "Severity", "Services", "Duration", "Status")
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!])")
 
@@ -116,12 +129,18 @@ class IndexPages:
         config: KBConfig,
         runbook_uris: dict[str, str] | None = None,
         page_size: int = PAGE_SIZE,
+        *,
+        directory_urls: bool = True,
     ) -> None:
+        """`directory_urls`: MkDocs' `use_directory_urls`, which the HTML tables' links follow."""
         self.listings = listings
         self.config = config
         self.runbook_uris = runbook_uris or {}
         self.page_size = page_size
         self.layout = SiteLayout.of(config)
+        self.directory_urls = directory_urls
+        self._tables: dict[str, Sequence[PostMortem]] = {}  # listing page -> its rows
+        self._rows: dict[str, str] = {}  # post-mortem id -> its row, links marked `_ROOT`
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -237,7 +256,7 @@ class IndexPages:
             f"[all {plural(total, 'incident')}]({relative(here, self.layout.all_incidents())})"
         )
         lead = f"**The {plural(len(incidents), 'most recent incident')}** · {everything}"
-        return "\n".join([lead, "", *self._incident_table(incidents, here, compact=True), ""])
+        return "\n".join([lead, "", *self._incident_table(incidents, here), ""])
 
     def open_actions(self, summary: ActionSummary) -> str:
         as_of = summary.as_of.isoformat()
@@ -255,7 +274,7 @@ class IndexPages:
         lines = [f"## {BACKLINKS_HEADING}", ""]
         if value is None or not value.incidents:
             return "\n".join([*lines, "No post-mortem names this runbook yet.", ""])
-        lines += self._incident_table(value.incidents[:limit], here, compact=True)
+        lines += self._incident_table(value.incidents[:limit], here)
         if value.count > limit:
             target = relative(here, self.layout.value("runbooks", value.slug))
             lines += [
@@ -263,6 +282,54 @@ class IndexPages:
                 f"[All {plural(value.count, 'incident')} that used this runbook]({target})",
             ]
         return "\n".join([*lines, ""])
+
+    # --- tables put into the rendered listings -------------------------------------------
+
+    def page_html(self, rendered: str, src_uri: str) -> str:
+        """A rendered listing page's HTML with its table of incidents in place of
+        `INCIDENT_TABLE_MARKER`; any other page's as it is."""
+        rows = self._tables.get(src_uri)
+        if rows is None or INCIDENT_TABLE_MARKER not in rendered:
+            return rendered
+        return rendered.replace(INCIDENT_TABLE_MARKER, self.incident_table_html(rows, src_uri), 1)
+
+    def incident_table_html(self, incidents: Sequence[PostMortem], here: str) -> str:
+        """The listing table of `incidents` for the page at source path `here`."""
+        head = "".join(f"<th>{label}</th>" for label in _LISTING_COLUMNS)
+        root = to_root(here, self.directory_urls)
+        rows = "".join(self._row(pm).replace(_ROOT, root) for pm in incidents)
+        return f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n{rows}</tbody>\n</table>"
+
+    def _row(self, pm: PostMortem) -> str:
+        """`pm`'s listing row, its links from the site's root marked `_ROOT`: made once,
+        though the incident is in several listings."""
+        cached = self._rows.get(pm.id)
+        if cached is not None:
+            return cached
+        e = html.escape
+        meta = pm.meta
+        services = self.listings.groups["services"]
+        links = []
+        for name in dict.fromkeys(meta.services):
+            value = services.value(name)
+            if value is None:
+                links.append(e(name))
+                continue
+            url = _ROOT + page_url(self.layout.value("services", value.slug), self.directory_urls)
+            links.append(f'<a href="{e(url)}">{e(name)}</a>')
+        url = _ROOT + page_url(self.layout.postmortem(pm.id), self.directory_urls)
+        status = STATUS_LABELS.get(meta.status or "", "not recorded")
+        cells = [
+            meta.date.isoformat() if meta.date else "",
+            f'<a href="{e(url)}">{e(" ".join(pm.title.split()))}</a>',
+            badge(self.config, meta.severity).html() if meta.severity else "",
+            ", ".join(links),
+            e(format_duration(pm.duration())),
+            e(status),
+        ]
+        row = "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>\n"
+        self._rows[pm.id] = row
+        return row
 
     # --- parts ---------------------------------------------------------------------------
 
@@ -282,7 +349,8 @@ class IndexPages:
             lines = _listing(page_title, lead(here))
             lines += self._pager(base, number, len(pages))
             if rows:
-                lines += self._incident_table(rows, here)
+                lines.append(INCIDENT_TABLE_MARKER)
+                self._tables[here] = rows
             else:
                 lines.append("No incidents yet.")
             lines += ["", *self._pager(base, number, len(pages))]
@@ -303,15 +371,10 @@ class IndexPages:
             parts.append(f"[Older →]({relative(here, paged_uri(base, number + 1))})")
         return [f'<span class="pmkb-pager">{" · ".join(parts)}</span>', ""]
 
-    def _incident_table(
-        self, incidents: Sequence[PostMortem], here: str, *, compact: bool = False
-    ) -> list[str]:
-        """One row per incident. Cells hold no wrapper spans: Python-Markdown's inline
-        processing is most of a listing's build time (the stylesheet keeps dates on one line)."""
-        header = ["Date", "Incident", "Severity", "Services"]
-        if not compact:
-            header += ["Duration", "Status"]
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    def _incident_table(self, incidents: Sequence[PostMortem], here: str) -> list[str]:
+        """A short table of incidents in Markdown (the home page's recent incidents, a
+        runbook's): date, title, severity and services. Listings use `incident_table_html`."""
+        lines = ["| " + " | ".join(_LISTING_COLUMNS[:4]) + " |", "|" + "---|" * 4]
         services = self.listings.groups["services"]
         for pm in incidents:
             meta = pm.meta
@@ -328,9 +391,6 @@ class IndexPages:
                 badge(self.config, meta.severity).html() if meta.severity else "",
                 ", ".join(links),
             ]
-            if not compact:
-                status = STATUS_LABELS.get(meta.status or "", "not recorded")
-                cells += [format_duration(pm.duration()), status]
             lines.append("| " + " | ".join(cells) + " |")
         return lines
 

@@ -73,7 +73,9 @@ class KBSite:
         self.runbook_uris = runbook_uris
         dimensions = PUBLIC_DIMENSIONS if public else DIMENSIONS
         self.listings: Listings = build_listings(incidents, config, dimensions)
-        self.index_pages = IndexPages(self.listings, config, runbook_uris)
+        self.index_pages = IndexPages(
+            self.listings, config, runbook_uris, directory_urls=directory_urls
+        )
         self._runbook_ids = {uri: rid for rid, uri in runbook_uris.items()}
         self.layout = SiteLayout.of(config)
         self._postmortems = {self.layout.postmortem(pm.id): pm for pm in incidents}
@@ -181,7 +183,9 @@ class KBSite:
 
     def page_html(self, html: str, src_uri: str) -> str:
         """The rendered HTML of the page at `src_uri`, with what is put in after Markdown
-        (a ledger page's table: `LearningPages.page_html`)."""
+        (a listing's table of incidents: `IndexPages.page_html`; a ledger page's table:
+        `LearningPages.page_html`)."""
+        html = self.index_pages.page_html(html, src_uri)
         return self.learning.page_html(html, src_uri) if self.learning else html
 
     @cached_property

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import posixpath
 import re
 import unicodedata
 from collections import defaultdict
@@ -79,6 +80,27 @@ class SiteLayout:
     def is_listing(self, src_uri: str) -> bool:
         """Whether `src_uri` is in the folder of the generated listings."""
         return src_uri.startswith(f"{self.prefix}{INCIDENTS_URI}/")
+
+
+def page_url(src_uri: str, directory_urls: bool = True) -> str:
+    """The URL MkDocs gives the page at `src_uri`, relative to the site's root:
+    `a/b.md` is `a/b/` (`a/b.html` without `use_directory_urls`), `a/index.md` is `a/`
+    (`a/index.html`), `index.md` is `` (`index.html`). For the tables put into rendered
+    pages as HTML (listings, ledger), whose links MkDocs does not rewrite."""
+    stem = posixpath.splitext(src_uri)[0]
+    if not directory_urls:
+        return f"{stem}.html"
+    if posixpath.basename(stem) in ("index", "README"):
+        folder = posixpath.dirname(stem)
+        return f"{folder}/" if folder else ""
+    return f"{stem}/"
+
+
+def to_root(here: str, directory_urls: bool = True) -> str:
+    """The relative link from the page at source path `here` to the site's root folder
+    (`../../` from `learning/actions/`): a table of links starts each from it, so that
+    thousands of links cost a concatenation each rather than a path computation."""
+    return "../" * page_url(here, directory_urls).count("/")
 
 
 def paged_uri(base: str, number: int) -> str:
