@@ -328,13 +328,17 @@ def test_dashboard_chart_tables(built: Path) -> None:
 
 
 def test_dashboard_durations_by_severity_and_trend(built: Path) -> None:
-    table = [r for r in rows(built, "learning") if len(r) == 8 and r[1].startswith("time to")]
-    assert ["SEV1", "time to detect", "1", "5 min", "5 min", "5 min", "5 min", "0"] in table
-    assert ["SEV2", "time to detect", "1", "20 min", "20 min", "20 min", "20 min", "1"] in table
-    assert ["SEV2", "time to mitigate", "2", "1 h 22 min", "2 h", "45 min", "2 h", "0"] in table
+    table = [
+        r
+        for r in rows(built, "learning")
+        if len(r) == 8 and r[1] in ("detect", "mitigate", "resolve")
+    ]
+    assert ["SEV1", "detect", "1", "5 min", "5 min", "5 min", "5 min", "0"] in table
+    assert ["SEV2", "detect", "1", "20 min", "20 min", "20 min", "20 min", "1"] in table
+    assert ["SEV2", "mitigate", "2", "1 h 22 min", "2 h", "45 min", "2 h", "0"] in table
     assert [
         "SEV2",
-        "time to resolve",
+        "resolve",
         "1",
         "3 h 30 min",
         "3 h 30 min",
@@ -342,7 +346,7 @@ def test_dashboard_durations_by_severity_and_trend(built: Path) -> None:
         "3 h 30 min",
         "1",
     ] in table
-    assert ["SEV3", "time to resolve", "1", "4 h", "4 h", "4 h", "4 h", "0"] in table
+    assert ["SEV3", "resolve", "1", "4 h", "4 h", "4 h", "4 h", "0"] in table
     page = text(built, "learning")
     assert (
         "Last 12 months (since 2024-07-01): median 1 h 22 min (n = 4) against – (n = 0) "

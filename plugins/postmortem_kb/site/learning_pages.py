@@ -678,7 +678,7 @@ class LearningPages:
             "",
             "From the incident's start; n counts the incidents with the timestamp recorded.",
             "",
-            "| Severity | Metric | n | Median | p90 | Min | Max | Not recorded |",
+            "| Severity | Time to | n | Median | p90 | Min | Max | Not recorded |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for metric in metrics.METRICS:
@@ -687,7 +687,7 @@ class LearningPages:
             ).items():
                 s = agg.summary
                 lines.append(
-                    f"| {escape(name)} | time to {metric} | {s.n} | {_seconds(s.median)} | "
+                    f"| {escape(name)} | {metric} | {s.n} | {_seconds(s.median)} | "
                     f"{_seconds(s.p90)} | {_seconds(s.minimum)} | {_seconds(s.maximum)} | "
                     f"{agg.not_recorded} |"
                 )
