@@ -189,6 +189,13 @@ class KBConfig(BaseModel):
         description="Write the site search's index and show the search dialog; false "
         "leaves the site without search, or with Material's if its `search` plugin is on.",
     )
+    render_cache: bool = Field(
+        True,
+        description="Keep each page's rendered HTML in `.pmkb/render/` (content-addressed: "
+        "keyed by its Markdown, its place and the build's settings and versions), so a "
+        "build renders only the pages that changed; safe to delete. false renders every "
+        "page every time.",
+    )
     offline: bool = Field(
         True,
         description="The site makes no request to another host: the plugin turns Material's "

@@ -8,6 +8,7 @@ pydantic model the CLI uses (`KBConfig`).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import TableOfContents, get_toc
 from mkdocs.utils import clean_directory
 from mkdocs.utils.templates import TemplateContext
 from pydantic import ValidationError
@@ -39,12 +41,21 @@ from postmortem_kb.public.publish import (
     public_docs_uri,
     public_page_meta,
 )
-from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.rules.archive import FileChecks, load_project_archive
 from postmortem_kb.search.site.index_writer import SearchDoc, write_index
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
 from postmortem_kb.site.listings import SiteLayout
 from postmortem_kb.site.offline import other_hosts, uses_web_fonts
-from postmortem_kb.site.search_markup import facet_order, search_doc
+from postmortem_kb.site.render_cache import CACHE_DIR as RENDER_CACHE_DIR
+from postmortem_kb.site.render_cache import (
+    RenderCache,
+    RenderedPage,
+    fingerprint,
+    link_targets,
+    links_exist,
+    site_paths,
+)
+from postmortem_kb.site.search_markup import facet_order, page_text
 from postmortem_kb.trackers.cache import CacheError
 from postmortem_kb.trackers.lookup import status_sources
 
@@ -82,6 +93,15 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self._own_pages: frozenset[str] = frozenset()  # the post-mortems and generated pages
         self._search_docs: dict[str, SearchDoc] = {}  # by URL: pages rendered, as indexed
         self._dirty = False  # `mkdocs serve --dirty`: only changed pages are rendered
+        self._serving = False  # `mkdocs serve`: the render cache is kept in memory too
+        self.render_cache: RenderCache | None = None  # `render_cache`; see _cached_markdown
+        self._render_keys: dict[str, str] = {}  # src_uri -> its key, for a page rendered
+        self._from_cache: dict[str, tuple[RenderedPage, str]] = {}  # src_uri -> (entry, md)
+        self._site_paths: frozenset[str] = frozenset()  # what a cached page's links may name
+        self._file_checks: FileChecks = {}  # `mkdocs serve`: each file's parse and checks
+        self._file_checks_of: object = None  # ... for these settings and build date
+        self._generated: dict[str, str] = {}  # `serve --dirty`: generated page -> its content
+        self._index_writer: threading.Thread | None = None  # `serve`: the index, after a rebuild
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -102,6 +122,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         across `mkdocs serve` rebuilds, which a dirty rebuild needs: the search index keeps
         the text of the pages not rendered again."""
         self._dirty = dirty
+        self._serving = command == "serve"
 
     @event_priority(-50)  # after the others': techdocs-core sets the theme, monorepo docs_dir
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -113,6 +134,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         the site search's stylesheet and script, and `md_in_html` (blocks the search leaves
         out of its index are Markdown inside a `<div markdown>`). Keeps the site on its
         own host (`_stay_offline`) and says how the site search and Material's share it."""
+        if not self._dirty:  # this rebuild cleans the folder the last index is written into
+            self._await_index()
         root = Path(config.config_file_path).resolve().parent
         self.project = Project(root, self.kb_config, Path(config.docs_dir).resolve())
         _add_templates(config)
@@ -140,7 +163,26 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
                 )
         if self.kb_config.offline:
             _stay_offline(config)
+        self.render_cache = self._render_cache(config)
         return config
+
+    def _render_cache(self, config: MkDocsConfig) -> RenderCache | None:
+        """The render cache of this build's settings (`render_cache` option), under
+        `.pmkb/render/` beside mkdocs.yml; under `mkdocs serve` the same one across
+        rebuilds while the settings stay the same, so its pages stay in memory."""
+        if not self.kb_config.render_cache or self.project is None:
+            return None
+        key = fingerprint(
+            list(config.markdown_extensions),
+            config.mdx_configs,
+            config.use_directory_urls,
+            self.kb_config.model_dump(mode="json"),
+            list(config.plugins),
+        )
+        if self.render_cache is not None and self.render_cache.fingerprint == key:
+            return self.render_cache
+        folder = self.project.root / RENDER_CACHE_DIR
+        return RenderCache(folder, key, keep_in_memory=self._serving)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Once per build, before the nav is built (so mkdocs.yml's nav can name generated
@@ -155,7 +197,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             today = build_date()  # SOURCE_DATE_EPOCH if set, else today (UTC)
         except ValueError as err:
             raise PluginError(str(err)) from err
-        self.archive = load_project_archive(self.project, today=today)
+        self.archive = load_project_archive(self.project, today=today, memo=self._memo(today))
         _report(self.archive.diagnostics)
         public = self.kb_config.public
         shown = public_archive(self.archive) if public else self.archive
@@ -185,11 +227,18 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             directory_urls=config.use_directory_urls,
             status_sources=_status_sources(self.project),
         )
+        generated: dict[str, str] = {}
         for page in self.site.generated_pages():
             inclusion = InclusionLevel.UNDEFINED if page.in_nav else NOT_IN_NAV
-            file = File.generated(config, page.src_uri, content=page.markdown, inclusion=inclusion)
+            file = _GeneratedPage.generated(
+                config, page.src_uri, content=page.markdown, inclusion=inclusion
+            )
+            if self._dirty and isinstance(file, _GeneratedPage):  # tables included
+                generated[page.src_uri] = self.site.page_html(page.markdown, page.src_uri)
+                file.unchanged = self._generated.get(page.src_uri) == generated[page.src_uri]
             if _add_generated(files, outputs, file):
                 own.append(file.src_uri)
+        self._generated = generated
         feed = self.site.feed(
             config.site_name, config.site_url, lambda uri: _url(files, uri, config)
         )
@@ -207,9 +256,22 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             _add_generated(files, outputs, file)
         self._own_pages = frozenset(own)
         self._site_uris = frozenset(file.src_uri for file in files)
+        self._site_paths = site_paths(path for f in files for path in (f.url, f.dest_uri))
+        if self.render_cache is not None:
+            self.render_cache.hits = self.render_cache.misses = 0
         pages = {file.url for file in files.documentation_pages()} if self._dirty else set()
         self._search_docs = {u: d for u, d in self._search_docs.items() if u in pages}
         return files
+
+    def _memo(self, today: object) -> FileChecks | None:
+        """Under `mkdocs serve`, each file's parse and checks kept across rebuilds while the
+        settings and the build date stay the same (`rules.archive.FileChecks`)."""
+        if not self._serving:
+            return None
+        settings = (self.kb_config.model_dump_json(), today)
+        if settings != self._file_checks_of:
+            self._file_checks, self._file_checks_of = {}, settings
+        return self._file_checks
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
         """Once per build, before any page renders: add the `pmkb_page` filter, which turns a
@@ -223,7 +285,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         return env
 
     @event_priority(50)  # before `macros` renders pages as Jinja templates
-    def on_page_markdown(
+    def _page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
         """For each page, before its Markdown is rendered: fill in the home page's
@@ -244,15 +306,65 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             page.meta = public_page_meta(page.meta) | {"render_macros": False}
         return self.site.page_markdown(markdown, src_uri, link_filter(src_uri, self._site_uris))
 
-    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    @event_priority(-100)  # last: the Markdown exactly as Python-Markdown will get it
+    def _cached_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        """For each page, right before its Markdown is rendered: if the render cache has its
+        HTML (`site.render_cache`) and every page that HTML links to is still in the site,
+        give Python-Markdown nothing to render; `_cached_content` puts the HTML back."""
+        cache = self.render_cache
+        if cache is None:
+            return markdown
+        key = cache.key(page.file.src_uri, page.url, markdown)
+        entry = cache.get(key)
+        if entry is not None and links_exist(entry, self._site_paths):
+            self._from_cache[page.file.src_uri] = (entry, markdown)
+            return ""
+        self._render_keys[page.file.src_uri] = key
+        return markdown
+
+    on_page_markdown = CombinedEvent(_page_markdown, _cached_markdown)
+
+    @event_priority(100)  # first: other plugins get the page as Python-Markdown left it
+    def _cached_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """For each page, once rendered: a page `_cached_markdown` took from the render
+        cache gets its HTML, table of contents, title and anchors back; a page rendered
+        now goes into the cache."""
+        cache, src_uri = self.render_cache, page.file.src_uri
+        if cache is None:
+            return html
+        hit = self._from_cache.pop(src_uri, None)
+        if hit is not None:
+            entry, page.markdown = hit
+            page.toc = get_toc(entry.toc)  # type: ignore[arg-type]
+            page._title_from_render = entry.title
+            page.present_anchor_ids = set(entry.anchors)
+            cache.hits += 1
+            return entry.html
+        key = self._render_keys.pop(src_uri, None)
+        if key is not None:
+            anchors = sorted(page.present_anchor_ids or ())
+            title = page._title_from_render
+            links = link_targets(html, page.url)
+            cache.put(key, RenderedPage(html, _toc_tokens(page.toc), title, anchors, links))
+            cache.misses += 1
+        return html
+
+    def _page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """For each page, once rendered: put in what comes after Markdown (a ledger page's
         table, `KBSite.page_html`) and keep its text for the search index, if the page
-        takes part in the search (`KBSite.search_markup`)."""
+        takes part in the search (`KBSite.search_markup`); its text comes from the render
+        cache when the cache has it."""
         html = self.site.page_html(html, page.file.src_uri) if self.site else html
         markup = self.site.search_markup(page.file.src_uri) if self.site else None
         if markup is not None and self.kb_config.site_search:
-            self._search_docs[page.url] = search_doc(page.url, page.title or "", html, markup)
+            cache = self.render_cache
+            text = cache.page_text(html, page_text) if cache else page_text(html)
+            self._search_docs[page.url] = SearchDoc(page.url, page.title or "", text, markup)
         return html
+
+    on_page_content = CombinedEvent(_cached_content, _page_content)
 
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
@@ -268,15 +380,30 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         """Once per build (`mkdocs serve` rebuilds included), after every page is written:
         write the search index of the pages kept by `on_page_content` into
         `<site_dir>/pmkb-search/` (`site_index.write_index`). Default priority: checks of
-        the finished site (the public leak check, at -100) run after it and see the index."""
+        the finished site (the public leak check, at -100) run after it and see the index.
+
+        Under `mkdocs serve`, a rebuild's index is written after the rebuilt pages are
+        served (a thread, awaited before the next build): the search catches up a moment
+        later, the edited page does not wait for it."""
         if not self.kb_config.site_search:
             return
-        start = time.perf_counter()
-        stats = write_index(Path(config.site_dir), self._search_docs.values())
-        log.info(
-            f"site search: {stats.documents} pages indexed in {time.perf_counter() - start:.1f} s "
-            f"({stats.terms} terms; {stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files)"
-        )
+        site_dir, docs = Path(config.site_dir), list(self._search_docs.values())
+        if self._serving and self._index_writer is not None and not self.kb_config.public:
+            self._await_index()
+            self._index_writer = threading.Thread(target=_write_index, args=(site_dir, docs))
+            self._index_writer.start()
+            return
+        _write_index(site_dir, docs)
+        if self._serving:  # the first build's index is there when the site is first served
+            self._index_writer = threading.Thread(target=lambda: None)
+            self._index_writer.start()
+
+    def _await_index(self) -> None:
+        if self._index_writer is not None:
+            self._index_writer.join()
+
+    def on_shutdown(self) -> None:
+        self._await_index()
 
     @event_priority(-100)
     def _check_public_leaks(self, *, config: MkDocsConfig) -> None:
@@ -302,7 +429,13 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             + "\n".join(lines)
         )
 
-    on_post_build = CombinedEvent(_write_search_index, _check_public_leaks)
+    @event_priority(10)
+    def _log_render_cache(self, *, config: MkDocsConfig) -> None:
+        if self.render_cache is not None:
+            cache = self.render_cache
+            log.info(f"render cache: {cache.hits} pages from it, {cache.misses} rendered")
+
+    on_post_build = CombinedEvent(_log_render_cache, _write_search_index, _check_public_leaks)
 
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any
@@ -310,6 +443,33 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         if self.project is not None:
             server.watch(str(self.project.postmortems_dir))
         return server
+
+
+def _write_index(site_dir: Path, docs: list[SearchDoc]) -> None:
+    start = time.perf_counter()
+    stats = write_index(site_dir, docs)
+    log.info(
+        f"site search: {stats.documents} pages indexed in {time.perf_counter() - start:.1f} s "
+        f"({stats.terms} terms; {stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files)"
+    )
+
+
+class _GeneratedPage(File):
+    """A generated page that `mkdocs serve --dirty` renders again only when its content
+    changed (`unchanged` False); MkDocs renders every generated page otherwise."""
+
+    unchanged = False
+
+    def is_modified(self) -> bool:
+        return not self.unchanged and super().is_modified()
+
+
+def _toc_tokens(toc: TableOfContents | list[Any]) -> list[dict[str, Any]]:
+    """A page's table of contents as the toc tokens `get_toc` makes it from again."""
+    return [
+        {"level": a.level, "id": a.id, "name": a.title, "children": _toc_tokens(a.children)}
+        for a in toc
+    ]
 
 
 def _add_templates(config: MkDocsConfig) -> None:

@@ -8,14 +8,15 @@ exactly the same diagnostics.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, MutableMapping, Sequence
 from pathlib import Path
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.diagnostics.diagnostic import Diagnostic, sort_diagnostics
 from postmortem_kb.format.archive import Archive, display_path, find_postmortem_files, runbook_ids
 from postmortem_kb.format.model import PostMortem
-from postmortem_kb.format.parser import parse_file
+from postmortem_kb.format.parser import ParseResult, parse_file
 from postmortem_kb.learning.recurrence import FactorOccurrence
 from postmortem_kb.project import Project
 from postmortem_kb.rules.factor_keys import check_factor_keys, keyed_factors
@@ -23,11 +24,20 @@ from postmortem_kb.rules.links import check_links
 from postmortem_kb.rules.postmortem import check_postmortem
 from postmortem_kb.rules.references import check_references
 
+FileChecks = MutableMapping[str, tuple[str, ParseResult, list[Diagnostic]]]
+"""Display path -> (SHA-1 of the file's bytes, its parse, its own checks): kept by a
+caller that loads the same archive again and again (`mkdocs serve`), so only the files that
+changed are parsed and checked again. The rules across files always run."""
+
 
 def load_project_archive(
-    project: Project, paths: Sequence[Path] = (), today: dt.date | None = None
+    project: Project,
+    paths: Sequence[Path] = (),
+    today: dt.date | None = None,
+    memo: FileChecks | None = None,
 ) -> Archive:
-    """Check `paths` (default: the whole post-mortems folder) against the whole archive's ids."""
+    """Check `paths` (default: the whole post-mortems folder) against the whole archive's ids
+    (`memo`: see `FileChecks`)."""
     files = find_postmortem_files(paths or [project.postmortems_dir])
     every_file = find_postmortem_files([project.postmortems_dir])
     rest = [path for path in every_file if path not in set(files)] if paths else []
@@ -39,6 +49,7 @@ def load_project_archive(
         today=today,
         known_ids={p.stem for p in every_file} - {p.stem for p in files},
         other_factors=keyed_factors(rest),
+        memo=memo,
     )
 
 
@@ -51,6 +62,7 @@ def load_archive(
     today: dt.date | None = None,
     known_ids: set[str] | None = None,
     other_factors: Sequence[FactorOccurrence] = (),
+    memo: FileChecks | None = None,
 ) -> Archive:
     """Parse and check `files`. `runbook_ids` None skips the runbook check (no docs at hand);
     `known_ids` adds post-mortem ids that exist outside `files` (when checking a subset), and
@@ -61,12 +73,11 @@ def load_archive(
     count = 0
     for path in files:
         count += 1
-        result = parse_file(path, display_path(path, root))
+        result, checked = _parse_and_check(path, display_path(path, root), config, today, memo)
         diagnostics += result.diagnostics
         if result.postmortem is None:
             continue
         pm = result.postmortem
-        checked = check_postmortem(pm, config, today)
         diagnostics += checked
         pm.has_errors = any(d.is_error for d in [*result.diagnostics, *checked])
         postmortems.append(pm)
@@ -74,3 +85,25 @@ def load_archive(
     diagnostics += check_references(postmortems, known_ids or set())
     diagnostics += check_factor_keys(postmortems, other_factors)
     return Archive(postmortems, sort_diagnostics(diagnostics), count)
+
+
+def _parse_and_check(
+    path: Path, shown: str, config: KBConfig, today: dt.date, memo: FileChecks | None
+) -> tuple[ParseResult, list[Diagnostic]]:
+    """The file's parse and its own checks, from `memo` when its bytes are the same (the
+    memo belongs to one configuration and build date: its caller makes a new one when
+    they change)."""
+    digest = None
+    if memo is not None:
+        try:
+            digest = hashlib.sha1(path.read_bytes()).hexdigest()
+        except OSError:
+            digest = None  # parse_file says why
+        kept = memo.get(shown)
+        if digest is not None and kept is not None and kept[0] == digest:
+            return kept[1], kept[2]
+    result = parse_file(path, shown)
+    checked = check_postmortem(result.postmortem, config, today) if result.postmortem else []
+    if memo is not None and digest is not None:
+        memo[shown] = (digest, result, checked)
+    return result, checked
