@@ -68,8 +68,9 @@ STYLESHEET = Path(__file__).parent / "site" / "assets" / "pmkb.css"
 STYLESHEET_URI = "assets/pmkb/pmkb.css"
 SCRIPT = Path(__file__).parent / "site" / "assets" / "pmkb.js"  # wide tables: keyboard-scrollable
 SCRIPT_URI = "assets/pmkb/pmkb.js"
-LEARNING_STYLESHEET = {  # the Learning pages' charts and tables (`learning_pages`)
-    "assets/pmkb/learning.css": Path(__file__).parent / "site" / "assets" / "learning.css"
+LEARNING_ASSETS = {  # the Learning pages' charts, tables and filter box (`learning_pages`)
+    "assets/pmkb/learning.css": Path(__file__).parent / "site" / "assets" / "learning.css",
+    "assets/pmkb/learning.js": Path(__file__).parent / "site" / "assets" / "learning.js",
 }
 _SEARCH_ASSETS_DIR = Path(__file__).parent / "search" / "site" / "assets"
 SEARCH_ASSETS = {  # the site search's dialog (templates/partials/pmkb/search.html)
@@ -143,9 +144,11 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             config.extra_css.append(STYLESHEET_URI)
         if SCRIPT_URI not in map(str, config.extra_javascript):
             config.extra_javascript.append(SCRIPT_URI)
-        for uri in LEARNING_STYLESHEET if self.kb_config.learning_pages else ():
-            if uri not in config.extra_css:
+        for uri in LEARNING_ASSETS if self.kb_config.learning_pages else ():
+            if uri.endswith(".css") and uri not in config.extra_css:
                 config.extra_css.append(uri)
+            elif uri.endswith(".js") and uri not in map(str, config.extra_javascript):
+                config.extra_javascript.append(uri)
         if "md_in_html" not in config.markdown_extensions:  # for site_search.unindexed
             config.markdown_extensions.append("md_in_html")
         if self.kb_config.site_search:
@@ -248,7 +251,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         assets = {
             STYLESHEET_URI: STYLESHEET,
             SCRIPT_URI: SCRIPT,
-            **(LEARNING_STYLESHEET if self.kb_config.learning_pages else {}),
+            **(LEARNING_ASSETS if self.kb_config.learning_pages else {}),
             **(SEARCH_ASSETS if self.kb_config.site_search else {}),
         }
         for uri, path in assets.items():

@@ -88,3 +88,19 @@ def test_charts_render_without_javascript(browser: Browser, kb_site: ServedSite)
     for title in CHARTS:
         expect(page.get_by_role("img", name=title)).to_be_visible()
     _facts(page)
+
+
+def test_the_ledger_filter_box_narrows_the_rows(browser: Browser, kb_site: ServedSite) -> None:
+    page = browser.new_context(base_url=kb_site.url).new_page()
+    page.goto("learning/actions/")
+    rows = page.locator("table.pmkb-ledger tbody tr")
+    total = rows.count()
+    owners = page.locator("table.pmkb-ledger tbody tr td:nth-child(4)").all_inner_texts()
+    owner = owners[0]
+    page.get_by_label("Filter this page").fill(owner)
+    expect(page.get_by_role("status").filter(has_text="rows")).to_have_text(
+        f"{owners.count(owner)} of {total} rows"
+    )
+    assert page.locator("table.pmkb-ledger tbody tr:visible").count() == owners.count(owner)
+    page.get_by_label("Filter this page").fill("")
+    assert page.locator("table.pmkb-ledger tbody tr:visible").count() == total
