@@ -18,7 +18,7 @@
     box.innerHTML =
       '<label for="' + id + '">Filter this page</label> ' +
       '<input type="search" id="' + id + '" autocomplete="off" ' +
-      'placeholder="owner, service, words of the action…"> ' +
+      'placeholder="an owner, a service, words…"> ' +
       '<span role="status" aria-live="polite"></span>';
     var input = box.querySelector("input");
     var status = box.querySelector("span");
