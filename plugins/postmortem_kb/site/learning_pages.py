@@ -798,8 +798,9 @@ class LearningPages:
             lines = [LISTING_FRONT_MATTER + f"# {escape(title)}", "", spec.lead, ""]
             lines += [self._filters(here, spec.uri), ""]
             pager = self._pager(spec.uri, number, len(pages))
-            table = self._defer(here, partial(self._table, rows, here)) if rows else ""
-            table = table or "No action items."
+            table = (
+                self._defer(here, partial(self._table, rows, here)) if rows else "No action items."
+            )
             lines += [pager, "", table, "", pager, ""]
             yield GeneratedPage(here, title, "\n".join(lines), in_nav=in_nav and number == 1)
 
