@@ -19,9 +19,22 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 
 from postmortem_kb.config import KBConfig
+from postmortem_kb.format.markdown import normalise_newlines
+from postmortem_kb.format.model import PostMortem
 from postmortem_kb.learning.feed import FEED_URI, atom_feed
 from postmortem_kb.learning.ledger import StatusSource
-from postmortem_kb.site.index_pages import OPEN_ACTIONS_MARKER, RECENT_MARKER, GeneratedPage, IndexPages
+from postmortem_kb.public.publish import public_page_markdown
+from postmortem_kb.public.redaction import mark_internal_for_site
+from postmortem_kb.search.site.index_writer import SearchMarkup
+from postmortem_kb.similarity.profiles import similar_incidents
+from postmortem_kb.similarity.vectors import Similar
+from postmortem_kb.site.index_pages import (
+    OPEN_ACTIONS_MARKER,
+    RECENT_MARKER,
+    GeneratedPage,
+    IndexPages,
+)
+from postmortem_kb.site.learning_pages import LearningPages
 from postmortem_kb.site.listings import (
     DIMENSIONS,
     PUBLIC_DIMENSIONS,
@@ -31,14 +44,7 @@ from postmortem_kb.site.listings import (
     action_summary,
     build_listings,
 )
-from postmortem_kb.format.model import PostMortem
-from postmortem_kb.site.learning_pages import LearningPages
 from postmortem_kb.site.page_header import PostMortemHeader, build_header
-from postmortem_kb.similarity.profiles import similar_incidents
-from postmortem_kb.public.publish import public_page_markdown
-from postmortem_kb.public.redaction import mark_internal_for_site
-from postmortem_kb.similarity.vectors import Similar
-from postmortem_kb.search.site.index_writer import SearchMarkup
 from postmortem_kb.site.search_markup import HANDBOOK, postmortem_markup, unindexed
 
 IGNORED_RUNBOOK_STEMS = ("index", "README")
@@ -166,9 +172,10 @@ class KBSite:
         shown marked "Internal only" on the internal site, and cut on the public site, where
         links `is_public_link` rejects become plain text (`public.public_page_markdown`)."""
         if src_uri in self._postmortems:
+            markdown = normalise_newlines(markdown)  # as MkDocs read it: the redactor needs LF
             if self.public:
                 return public_page_markdown(markdown, is_public_link)
-            return mark_internal_for_site(markdown.replace("\r\n", "\n").replace("\r", "\n"))
+            return mark_internal_for_site(markdown)
         if RECENT_MARKER in markdown:
             markdown = markdown.replace(RECENT_MARKER, self.index_pages.recent_incidents(src_uri))
         if OPEN_ACTIONS_MARKER in markdown:

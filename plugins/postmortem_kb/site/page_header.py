@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.durations import NOT_RECORDED, format_duration, iso_duration
-from postmortem_kb.site.listings import Listings, SiteLayout
 from postmortem_kb.format.model import PostMortem
+from postmortem_kb.format.vocabulary import STATUS_LABELS
 from postmortem_kb.public.publish import public_lead
-from postmortem_kb.site.severity import Badge, badge
 from postmortem_kb.similarity.vectors import Similar
+from postmortem_kb.site.listings import Listings, SiteLayout
+from postmortem_kb.site.severity import Badge, badge
 
-STATUS_LABELS = {"draft": "Draft", "in-review": "In review", "published": "Published"}
 NAMED_IN_TEXT = "named in the text, not in related"
 ROLE_LABELS = {
     "incident_commander": "Incident commander",

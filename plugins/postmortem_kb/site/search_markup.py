@@ -19,17 +19,16 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from postmortem_kb.format.vocabulary import STATUS_LABELS
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.model import PostMortem
-from postmortem_kb.site.severity import badge
+from postmortem_kb.format.vocabulary import STATUS_LABELS
 from postmortem_kb.search.site.index_writer import SearchDoc, SearchMarkup
+from postmortem_kb.site.severity import badge
 
 UNINDEXED_CLASS = "pmkb-unindexed"
 SKIPPED_CLASSES = frozenset({UNINDEXED_CLASS, "headerlink"})
 """Elements whose text stays out of the index: generated lists of incidents inside indexed
 pages (`unindexed`), and the permalink sign after every heading."""
-
 
 
 # --- markup ----------------------------------------------------------------------------------
