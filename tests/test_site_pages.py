@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from postmortem_kb.config import KBConfig, SeverityLevel
 from postmortem_kb.format.durations import NOT_RECORDED, format_duration
-from postmortem_kb.format.model import PostMortem
+from postmortem_kb.format.model import ActionItem, PostMortem
 from postmortem_kb.format.parser import parse_text
+from postmortem_kb.learning.ledger import ResolvedStatus
 from postmortem_kb.site.index_pages import INCIDENT_TABLE_MARKER, IndexPages, escape, relative
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
 from postmortem_kb.site.listings import (
@@ -242,6 +243,22 @@ def test_action_summary_counts_open_and_overdue_items_as_of_a_date() -> None:
     ]
     summary = action_summary(incidents, TODAY)
     assert (summary.open, summary.overdue, summary.incidents_with_open) == (3, 2, 2)
+
+
+def test_action_summary_takes_the_status_the_ledger_resolves() -> None:
+    """A tracker that says an item is closed (a status source) outranks its open Status cell,
+    on the home page's summary as in the ledger."""
+    incidents = [
+        incident("2024-01-01-a", actions=[("2024-12-01", "open"), ("2025-02-01", "open")]),
+        incident("2024-03-01-c", actions=[("2024-12-31", "open")]),
+    ]
+
+    def tracker(pm: PostMortem, item: ActionItem) -> ResolvedStatus | None:
+        closed = pm.id == "2024-01-01-a" and item.due == dt.date(2024, 12, 1)
+        return ResolvedStatus("done", dt.date(2024, 11, 30), "jira") if closed else None
+
+    summary = action_summary(incidents, TODAY, [tracker])
+    assert (summary.open, summary.overdue, summary.incidents_with_open) == (2, 1, 2)
 
 
 # --- the page header --------------------------------------------------------------------

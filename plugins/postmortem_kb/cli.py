@@ -540,7 +540,12 @@ def review(
             chosen += changed_postmortems(project.root, project.postmortems_dir, base)
         except ChangesError as err:
             raise click.ClickException(str(err)) from err
-    reviews = review_files(project, list(dict.fromkeys(chosen)), count=count)
+    reviews = review_files(
+        project,
+        list(dict.fromkeys(chosen)),
+        count=count,
+        status_sources=_status_sources(project),
+    )
     click.echo(review_markdown(reviews), nl=False)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from postmortem_kb.diagnostics.diagnostic import Diagnostic
-from postmortem_kb.format.model import ActionItem
+from postmortem_kb.learning.ledger import ActionEntry
 from postmortem_kb.review.report import PostMortemReview, RelatedActions, SimilarIncident
 
 TITLE = "## Post-mortem review"
@@ -91,7 +91,7 @@ def _actions(related: Sequence[RelatedActions], review: PostMortemReview) -> str
     return "**Open action items of related incidents**\n\n" + header + "\n" + "\n".join(rows)
 
 
-def _action_row(group: RelatedActions, item: ActionItem, review: PostMortemReview) -> str:
+def _action_row(group: RelatedActions, item: ActionEntry, review: PostMortemReview) -> str:
     due = item.due.isoformat() if item.due else "no date"
     if item.is_overdue(review.today):
         due += " (overdue)"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from postmortem_kb.diagnostics.diagnostic import Diagnostic
 from postmortem_kb.format.archive import display_path
-from postmortem_kb.format.model import ActionItem, PostMortem
+from postmortem_kb.format.model import PostMortem
+from postmortem_kb.learning.ledger import ActionEntry, StatusSource, entries_of
 from postmortem_kb.project import Project
 from postmortem_kb.rules.archive import load_project_archive
 from postmortem_kb.similarity.profiles import SIMILAR_COUNT, similar_to_draft
@@ -34,7 +35,7 @@ class RelatedActions:
     """The open action items of one incident the reviewed post-mortem relates to."""
 
     incident: PostMortem
-    items: tuple[ActionItem, ...]
+    items: tuple[ActionEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def review_files(
     *,
     count: int = SIMILAR_COUNT,
     today: dt.date | None = None,
+    status_sources: Sequence[StatusSource] = (),
 ) -> list[PostMortemReview]:
     """One review per file of `files`, in their order. As on a post-mortem's page, the
     similar incidents leave out those already linked to it, in either direction."""
@@ -83,23 +85,27 @@ def review_files(
             matches = similar_to_draft(pm, archive, count + len(linked))
             similar = tuple(SimilarIncident(m, by_id[m.id]) for m in matches if m.id not in linked)
             similar = similar[:count]
-            related = _related_actions(pm, by_id, backlinks.get(pm.id, ()))
+            related = _related_actions(pm, by_id, backlinks.get(pm.id, ()), status_sources)
         diagnostics = tuple(d for d in checked.diagnostics if d.path == path)
         reviews.append(PostMortemReview(path, pm, diagnostics, similar, related, today))
     return reviews
 
 
 def _related_actions(
-    pm: PostMortem, by_id: dict[str, PostMortem], backlinks: Sequence[str]
+    pm: PostMortem,
+    by_id: dict[str, PostMortem],
+    backlinks: Sequence[str],
+    sources: Sequence[StatusSource],
 ) -> tuple[RelatedActions, ...]:
-    """Incidents `pm` names in `related` and those that name it, with open action items."""
+    """Incidents `pm` names in `related` and those that name it, with open action items
+    (each item's status as the ledger resolves it: the tracker cache first)."""
     ids = dict.fromkeys([*pm.meta.related, *backlinks])
     found = []
     for other_id in ids:
         other = by_id.get(other_id)
         if other is None or other.id == pm.id:
             continue
-        items = tuple(item for item in other.action_items if item.is_open)
+        items = tuple(entry for entry in entries_of(other, sources) if entry.is_open)
         if items:
             found.append(RelatedActions(other, items))
     return tuple(found)

@@ -212,7 +212,7 @@ class KBSite:
     @cached_property
     def action_summary(self) -> ActionSummary:
         """Open and overdue action items as of the build date."""
-        return action_summary(self.listings.incidents, self.today)
+        return action_summary(self.listings.incidents, self.today, self.status_sources)
 
 
 def runbook_uris(src_uris: Iterable[str], runbooks_dir: str) -> dict[str, str]:

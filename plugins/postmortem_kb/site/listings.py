@@ -33,6 +33,7 @@ from typing import TypeVar
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.references import explicit_links
+from postmortem_kb.learning.ledger import StatusSource, entries_of
 
 PAGE_SIZE = 200  # rows per index page: no page's HTML grows with the archive
 
@@ -300,11 +301,14 @@ class ActionSummary:
     as_of: dt.date
 
 
-def action_summary(incidents: Iterable[PostMortem], today: dt.date) -> ActionSummary:
-    """Open action items across the archive, and how many are past their due date `today`."""
+def action_summary(
+    incidents: Iterable[PostMortem], today: dt.date, sources: Sequence[StatusSource] = ()
+) -> ActionSummary:
+    """Open action items across the archive, and how many are past their due date `today`;
+    each item's status as the ledger resolves it (the tracker cache first, in `sources`)."""
     open_items = overdue = incidents_with_open = 0
     for pm in incidents:
-        opened = [item for item in pm.action_items if item.is_open]
+        opened = [entry for entry in entries_of(pm, sources) if entry.is_open]
         open_items += len(opened)
         overdue += sum(item.is_overdue(today) for item in opened)
         incidents_with_open += bool(opened)
