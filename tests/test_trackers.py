@@ -934,3 +934,14 @@ def test_the_digest_takes_the_trackers_word(kb: Path) -> None:
         ("not-doing", None),
         ("open", None),
     ]
+
+
+def test_a_token_pasted_into_token_env_is_not_printed_back() -> None:
+    from postmortem_kb.config import KBConfig
+
+    secret = "ghp_" + "x7Qa9" * 6
+    with pytest.raises(ValueError) as raised:
+        KBConfig.model_validate(
+            {"trackers": [{"kind": "github", "url": "https://api.github.com", "token_env": secret}]}
+        )
+    assert "token_env" in str(raised.value) and secret not in str(raised.value)

@@ -107,7 +107,9 @@ DEFAULT_BLAME_PHRASES = {
 class KBConfig(BaseModel):
     """Settings for validation and the site. Every option has a default that fits most teams."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Errors name the option and say what is wrong; they never echo the value, which may be
+    # a token pasted where an environment variable's name belongs (`trackers`).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     postmortems_dir: str = Field(
         "postmortems", description="Folder of post-mortems, relative to mkdocs.yml."

@@ -30,7 +30,8 @@ DEFAULT_NOT_DOING = ["won't do", "won't fix", "wontfix", "not planned", "decline
 class TrackerSettings(BaseModel):
     """Where a tracker is, how to authenticate, and which Ticket cells are its tickets."""
 
-    model_config = ConfigDict(extra="forbid")
+    # A token pasted into `token_env` by mistake must not be printed back in the error.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     kind: TrackerKind = Field(description="jira, github or gitlab.")
     name: str | None = Field(
