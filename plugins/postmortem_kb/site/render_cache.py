@@ -4,11 +4,13 @@ Python-Markdown is about half of a build, and a page's HTML depends only on its 
 (as MkDocs is about to convert it: after every plugin's `on_page_markdown`), where the page
 is (its source path and URL) and how the site converts Markdown. An entry is keyed by the
 SHA-256 of exactly those: the Markdown, the source path, the URL and the build's
-`fingerprint` (this package's code, the versions of MkDocs, Python-Markdown,
-pymdown-extensions and Material, `markdown_extensions` with their options,
-`use_directory_urls`, the plugin's options). A changed page, a changed configuration or
-another version of the plugin misses; nothing is ever invalidated by hand, and the folder
-is always safe to delete.
+`fingerprint` (the plugin's version and the code of the two modules whose output is cached:
+this one and the search's text extraction; the versions of MkDocs, Python-Markdown,
+pymdown-extensions and Material; `markdown_extensions` with their options,
+`use_directory_urls`, the plugin's options). The rest of the plugin's code only decides the
+Markdown, which is in the key. A changed page, a changed configuration or another version of
+the plugin misses; nothing is ever invalidated by hand, and the folder is always safe to
+delete.
 
 The text the site search indexes of a page's HTML is kept the same way (`page_text`),
 keyed by that HTML: extracting it is a full HTML parse of every page.
@@ -37,8 +39,11 @@ from typing import Any
 
 CACHE_DIR = Path(".pmkb") / "render"
 FORMAT = 1  # the entries' layout; a new one misses every old entry
-_PACKAGE = Path(__file__).resolve().parent.parent
-_VERSIONED = ("mkdocs", "markdown", "pymdown-extensions", "mkdocs-material")
+_VERSIONED = ("postmortem-kb", "mkdocs", "markdown", "pymdown-extensions", "mkdocs-material")
+_CODE = (  # what turns a page into what is cached: this module, the search's page text
+    Path(__file__).resolve(),
+    Path(__file__).resolve().parent / "search_markup.py",
+)
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ class RenderCache:
 
 def fingerprint(*parts: object) -> str:
     """A stable digest of the build's settings (`parts`: JSON-able values; a function or
-    class stands for its qualified name), this package's code and the renderers' versions."""
+    class stands for its qualified name), the cached output's code and the versions."""
     digest = hashlib.sha256(f"render-cache {FORMAT}".encode())
     digest.update(json.dumps(parts, sort_keys=True, default=_stable).encode())
     for name in _VERSIONED:
@@ -132,9 +137,8 @@ def fingerprint(*parts: object) -> str:
             digest.update(f"{name} {version(name)}".encode())
         except PackageNotFoundError:
             digest.update(f"{name} -".encode())
-    for path in sorted(_PACKAGE.rglob("*")):  # the code and templates: a checkout changes
-        if path.suffix in (".py", ".html") and path.is_file():
-            digest.update(path.relative_to(_PACKAGE).as_posix().encode() + path.read_bytes())
+    for path in _CODE:  # a checkout changes without a new version
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 
