@@ -9,7 +9,9 @@ A post-mortem names another when its body (outside fenced code and inline code) 
   words: shorter titles ("DNS outage") are said of too many incidents to point at one.
 
 A post-mortem naming itself is no reference. The scan looks each word up in a table of ids
-and title openings, so its cost grows with the text, not with the size of the archive.
+and title openings, so its cost grows with the text, not with the size of the archive. Its
+result is kept by the post-mortem's id, text and the archive's names (`_SCANNED`): a build
+asks twice (PM604, then the listings' links), and `mkdocs serve` again on every rebuild.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class ArchiveNames:
 
     ids: frozenset[str]
     titles: Mapping[tuple[str, ...], tuple[tuple[tuple[str, ...], str], ...]]
+    key: int = 0  # the same for archives with the same ids and titles
 
     @classmethod
     def of(cls, postmortems: Iterable[PostMortem], other_ids: Iterable[str] = ()) -> ArchiveNames:
@@ -74,11 +77,27 @@ class ArchiveNames:
             words = tuple(_WORD.findall(pm.meta.title.lower())) if pm.meta.title else ()
             if len(words) >= MIN_TITLE_WORDS:
                 titles[words[:MIN_TITLE_WORDS]].append((words, pm.id))
-        return cls(frozenset(ids), {key: tuple(sorted(value)) for key, value in titles.items()})
+        table = {key: tuple(sorted(value)) for key, value in titles.items()}
+        frozen = frozenset(ids)
+        return cls(frozen, table, hash((frozen, tuple(sorted(table.items())))))
+
+
+_SCANNED: dict[tuple[str, int, str, int], list[Reference]] = {}
+_SCANNED_MAX = 50_000
 
 
 def find_references(pm: PostMortem, names: ArchiveNames) -> list[Reference]:
     """The first reference to each other incident `pm`'s body names, in text order."""
+    key = (pm.id, pm.body.line, "\n".join(pm.body.lines), names.key)
+    found = _SCANNED.get(key)
+    if found is None:
+        if len(_SCANNED) >= _SCANNED_MAX:
+            _SCANNED.clear()
+        found = _SCANNED[key] = _scan(pm, names)
+    return list(found)
+
+
+def _scan(pm: PostMortem, names: ArchiveNames) -> list[Reference]:
     in_code = pm.body.in_code or tuple(code_mask(pm.body.lines))
     prose = [("" if in_code[i] else blank_code_spans(line)) for i, line in enumerate(pm.body.lines)]
     text = "\n".join(prose)

@@ -25,7 +25,23 @@ def section_text(pm: PostMortem, name: str) -> str:
     return markdown_to_text("\n".join(section.content)) if section else ""
 
 
+_PROFILES: dict[tuple[str, str, str], IncidentProfile] = {}
+_PROFILES_MAX = 50_000
+
+
 def incident_profile(pm: PostMortem) -> IncidentProfile:
+    """What similarity sees of `pm`; kept by its id, front matter and body, since
+    `mkdocs serve` asks for every post-mortem's again on each rebuild."""
+    key = (pm.id, pm.meta.model_dump_json(), pm.markdown)
+    profile = _PROFILES.get(key)
+    if profile is None:
+        if len(_PROFILES) >= _PROFILES_MAX:
+            _PROFILES.clear()
+        profile = _PROFILES[key] = _profile(pm)
+    return profile
+
+
+def _profile(pm: PostMortem) -> IncidentProfile:
     text = [pm.meta.impact.summary or ""]
     text += [section_text(pm, name) for name in SIMILARITY_SECTIONS]
     return IncidentProfile(
