@@ -618,6 +618,9 @@ def _get(url: str) -> str | None:
         return None
 
 
+LOGS_VARIABLE = "PMKB_BENCH_LOGS"  # a folder: each `mkdocs serve`'s log is kept there
+
+
 def preview_loop(project: Path, source: Path, page: str, *, dirty: bool, edits: int = 2) -> Preview:
     """Start `mkdocs serve` in `project`, wait for its first build, then `edits` times:
     append a new sentence to `source`, and poll the page at URL path `page` until it is
@@ -654,6 +657,11 @@ def preview_loop(project: Path, source: Path, page: str, *, dirty: bool, edits: 
                 _, _, usage = os.wait4(child.pid, 0)
             except ChildProcessError:
                 usage = None
+            if os.environ.get(LOGS_VARIABLE):  # the server's log, to see where a rebuild went
+                log.seek(0)
+                kind = "dirty" if dirty else "clean"
+                out = Path(os.environ[LOGS_VARIABLE]) / f"serve-{project.name}-{kind}.log"
+                out.write_text(log.read(), encoding="utf-8")
     return Preview(dirty, first, loops, usage.ru_maxrss / 1024 if usage else 0.0)
 
 
