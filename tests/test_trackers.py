@@ -945,3 +945,18 @@ def test_a_token_pasted_into_token_env_is_not_printed_back() -> None:
             {"trackers": [{"kind": "github", "url": "https://api.github.com", "token_env": secret}]}
         )
     assert "token_env" in str(raised.value) and secret not in str(raised.value)
+
+
+def test_a_refresh_works_inside_a_running_event_loop(kb: Path, server: TrackerServer) -> None:
+    """A caller that already runs an event loop (a browser-driving test session, a notebook)
+    can refresh too: the requests get a loop of their own."""
+    import asyncio
+
+    script_good(server)
+
+    async def inside_a_loop() -> tuple[int, str, str]:
+        return pmkb_tickets(kb, "--refresh")
+
+    code, _, err = asyncio.run(inside_a_loop())
+    assert code == 0, err
+    assert "PAY-1432" in cache_path(kb).read_text(encoding="utf-8")

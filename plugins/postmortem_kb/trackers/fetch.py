@@ -15,6 +15,7 @@ import datetime as dt
 import email.utils
 import ssl
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -80,8 +81,12 @@ def fetch_tickets(
     *,
     progress: Progress | None = None,
 ) -> list[FetchResult]:
-    """The state of each ticket in `refs` (in that order), from the tracker it names."""
-    return asyncio.run(_fetch_all(refs, trackers, env, progress))
+    """The state of each ticket in `refs` (in that order), from the tracker it names.
+
+    The requests run on an event loop of their own, in a worker thread, so a caller that
+    already runs one (a notebook, a test session driving a browser) can call this too."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, _fetch_all(refs, trackers, env, progress)).result()
 
 
 async def _fetch_all(
