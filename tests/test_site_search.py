@@ -432,6 +432,7 @@ def test_a_dirty_rebuild_keeps_the_text_of_the_pages_it_does_not_render(
         config = load_config(str(good_project / "mkdocs.yml"))  # as `mkdocs serve` does
         config.plugins.on_startup(command="serve", dirty=True)
         build(config, dirty=dirty)
+        config.plugins.on_shutdown()  # as serve does: a rebuild's index is written meanwhile
         return example_index(Path(config.site_dir))
 
     records, postings = rebuild(dirty=False)
