@@ -128,3 +128,19 @@ def test_two_builds_at_once_share_the_cache(good_project: Path) -> None:
     third = build_site(good_project, "-d", "site-3")
     assert _counts(third)[1] == 0
     assert _pages(good_project / "site-3") == _pages(good_project / "site-1")
+
+
+def test_a_broken_anchor_is_reported_by_a_cached_build_too(good_project: Path) -> None:
+    config = good_project / "mkdocs.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "validation:\n  anchors: warn\n", encoding="utf-8"
+    )
+    (good_project / "kb" / "guide.md").write_text(
+        "# Guide\n\nSee [the steps](runbooks/database-connection-saturation.md#no-such-part).\n",
+        encoding="utf-8",
+    )
+    first, second = build_site(good_project, strict=False), build_site(good_project, strict=False)
+    assert _counts(second)[1] == 0  # every page from the cache
+    for result in (first, second):
+        assert "does not contain an anchor '#no-such-part'" in result.stderr, result.stderr
+    assert build_site(good_project).returncode != 0  # --strict fails on it, cached or not

@@ -343,6 +343,12 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             page.toc = get_toc(entry.toc)  # type: ignore[arg-type]
             page._title_from_render = entry.title
             page.present_anchor_ids = set(entry.anchors)
+            if page.links_to_anchors is not None:  # MkDocs checks them (not in debug mode)
+                page.links_to_anchors = {
+                    file: dict(links)
+                    for uri, links in entry.anchor_links.items()
+                    if (file := files.get_file_from_path(uri)) is not None
+                }
             cache.hits += 1
             return entry.html
         key = self._render_keys.pop(src_uri, None)
@@ -350,7 +356,9 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             anchors = sorted(page.present_anchor_ids or ())
             title = page._title_from_render
             links = link_targets(html, page.url)
-            cache.put(key, RenderedPage(html, _toc_tokens(page.toc), title, anchors, links))
+            to_anchors = {f.src_uri: dict(a) for f, a in (page.links_to_anchors or {}).items()}
+            toc = _toc_tokens(page.toc)
+            cache.put(key, RenderedPage(html, toc, title, anchors, links, to_anchors))
             cache.misses += 1
         return html
 

@@ -55,6 +55,9 @@ class RenderedPage:
     title: str | None  # the first H1's text (`Page._title_from_render`)
     anchors: list[str]  # the ids in the page (`Page.present_anchor_ids`)
     links: list[str] = field(default_factory=list)  # site paths the HTML links to
+    # links to anchors of pages: source path -> {anchor: link as written}, which MkDocs
+    # checks once every page is rendered (`Page.links_to_anchors`)
+    anchor_links: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class RenderCache:
