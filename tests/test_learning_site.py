@@ -27,6 +27,7 @@ rate: 2024Q4 D 0/1, 2025Q1 A no, B yes (A's factor, 41 days before): 1/2, 2025Q2
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -34,8 +35,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from click.testing import CliRunner
 
-from tests.conftest import build_site
+from tests.conftest import REPO, build_site
 
 AS_OF = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
 SITE_URL = "https://kb.example.test/"
@@ -494,6 +496,24 @@ def test_feed_is_valid_atom_newest_first_with_stable_ids(built: Path) -> None:
     assert 'type="application/atom+xml"' in home and 'href="feed.xml"' in home
 
 
+def test_the_site_holds_incidents_json_as_pmkb_export_writes_it(built: Path) -> None:
+    """`incidents.json` in the built site is the export object, as of the build date, valid
+    against the committed schema, and the same data `pmkb export` gives for that date."""
+    import jsonschema
+    from postmortem_kb.cli import main
+
+    data = json.loads((built / "incidents.json").read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "schema" / "incidents.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema)
+    assert data["as_of"] == AS_OF.date().isoformat()
+    project = built.parent
+    result = CliRunner().invoke(
+        main, ["export", "--as-of", data["as_of"], "-f", str(project / "mkdocs.yml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == data
+
+
 def test_two_builds_give_the_same_bytes(
     built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -544,6 +564,7 @@ def test_public_site_has_no_learning_pages_by_default(
     assert result.returncode == 0, result.stderr[-4000:]
     site = project / "site-public"
     assert not (site / "learning").exists()
+    assert not (site / "incidents.json").exists()  # it names owners and actions
     files = _public_files(site)
     assert not [
         name

@@ -176,7 +176,8 @@ class KBConfig(BaseModel):
     learning_pages: bool = Field(
         True,
         description="Add the Learning pages (dashboard, action-item ledger, recurring "
-        "factors, monthly digests), the Atom feed `feed.xml` of new post-mortems, and on "
+        "factors, monthly digests), the Atom feed `feed.xml` of new post-mortems, the export "
+        "`incidents.json` (internal site), and on "
         "each post-mortem page the open action items of its related incidents; false "
         "leaves them all out.",
     )

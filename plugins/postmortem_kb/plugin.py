@@ -248,6 +248,11 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         if feed is not None:
             file = File.generated(config, self.site.feed_uri, content=feed, inclusion=NOT_IN_NAV)
             _add_generated(files, outputs, file)
+        if (export := self.site.export()) is not None:
+            file = File.generated(
+                config, self.site.export_uri, content=export, inclusion=NOT_IN_NAV
+            )
+            _add_generated(files, outputs, file)
         assets = {
             STYLESHEET_URI: STYLESHEET,
             SCRIPT_URI: SCRIPT,

@@ -48,6 +48,9 @@ CSV_COLUMNS = (
 )
 
 
+EXPORT_URI = "incidents.json"  # where the built site holds the export
+
+
 def factor_json(factor: ContributingFactor) -> dict[str, Any]:
     return {
         "category": factor.category,
