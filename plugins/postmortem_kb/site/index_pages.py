@@ -360,16 +360,8 @@ class IndexPages:
 
     def _pager(self, base: str, number: int, count: int) -> list[str]:
         """`← Newer · Page 2 of 5 · Older →` between the pages of one listing."""
-        if count <= 1:
-            return []
-        here = paged_uri(base, number)
-        parts = []
-        if number > 1:
-            parts.append(f"[← Newer]({relative(here, paged_uri(base, number - 1))})")
-        parts.append(f"Page {number} of {count}")
-        if number < count:
-            parts.append(f"[Older →]({relative(here, paged_uri(base, number + 1))})")
-        return [f'<span class="pmkb-pager">{" · ".join(parts)}</span>', ""]
+        links = pager(base, number, count, ("Newer", "Older"))
+        return [links, ""] if links else []
 
     def _incident_table(self, incidents: Sequence[PostMortem], here: str) -> list[str]:
         """A short table of incidents in Markdown (the home page's recent incidents, a
@@ -418,3 +410,18 @@ class IndexPages:
         if group.key == "severity" and self.layout.severity_page:
             return f"{label} ([what it means]({relative(here, self.layout.severity_page)}))"
         return label
+
+
+def pager(base: str, number: int, count: int, labels: tuple[str, str]) -> str:
+    """`← Newer · Page 2 of 5 · Older →` (with `labels` for the two directions) between
+    the `count` pages of the listing whose first page is `base`; empty for one page."""
+    if count <= 1:
+        return ""
+    here = paged_uri(base, number)
+    parts = []
+    if number > 1:
+        parts.append(f"[← {labels[0]}]({relative(here, paged_uri(base, number - 1))})")
+    parts.append(f"Page {number} of {count}")
+    if number < count:
+        parts.append(f"[{labels[1]} →]({relative(here, paged_uri(base, number + 1))})")
+    return f'<span class="pmkb-pager">{" · ".join(parts)}</span>'

@@ -56,6 +56,7 @@ from postmortem_kb.site.index_pages import (
     plural,
     relative,
 )
+from postmortem_kb.site.index_pages import pager as listing_pager
 from postmortem_kb.site.listings import (
     SiteLayout,
     page_url,
@@ -797,7 +798,7 @@ class LearningPages:
             title = spec.title if number == 1 else f"{spec.title} (page {number})"
             lines = [LISTING_FRONT_MATTER + f"# {escape(title)}", "", spec.lead, ""]
             lines += [self._filters(here, spec.uri), ""]
-            pager = self._pager(spec.uri, number, len(pages))
+            pager = listing_pager(spec.uri, number, len(pages), ("Previous", "Next"))
             table = (
                 self._defer(here, partial(self._table, rows, here)) if rows else "No action items."
             )
@@ -818,18 +819,6 @@ class LearningPages:
             text = f"{label} ({count:,})" if count is not None else label
             parts.append(f"**{text}**" if uri == current else f"[{text}]({relative(here, uri)})")
         return '<span class="pmkb-filters">Show: ' + " · ".join(parts) + "</span>"
-
-    def _pager(self, base: str, number: int, count: int) -> str:
-        if count <= 1:
-            return ""
-        here = paged_uri(base, number)
-        parts = []
-        if number > 1:
-            parts.append(f"[← Previous]({relative(here, paged_uri(base, number - 1))})")
-        parts.append(f"Page {number} of {count}")
-        if number < count:
-            parts.append(f"[Next →]({relative(here, paged_uri(base, number + 1))})")
-        return f'<span class="pmkb-pager">{" · ".join(parts)}</span>'
 
     def _defer(self, here: str, render: Callable[[], str]) -> str:
         """A marker for the Markdown of the page at `here`, which `page_html` replaces with
