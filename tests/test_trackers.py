@@ -951,12 +951,16 @@ def test_a_refresh_works_inside_a_running_event_loop(kb: Path, server: TrackerSe
     """A caller that already runs an event loop (a browser-driving test session, a notebook)
     can refresh too: the requests get a loop of their own."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     script_good(server)
 
     async def inside_a_loop() -> tuple[int, str, str]:
         return pmkb_tickets(kb, "--refresh")
 
-    code, _, err = asyncio.run(inside_a_loop())
+    # a thread of its own, so that the test's loop is the only one there, whatever the
+    # session runs already (after the browser tests, Playwright's loop runs in this one)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        code, _, err = thread.submit(asyncio.run, inside_a_loop()).result()
     assert code == 0, err
     assert "PAY-1432" in cache_path(kb).read_text(encoding="utf-8")
