@@ -92,6 +92,36 @@ def build_site(project: Path, *args: str, strict: bool = True) -> subprocess.Com
 PMKB = Path(sys.executable).parent / "pmkb"
 
 
+def stderr_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """What `pmkb ARGS` writes to stderr when stderr is a pseudo-terminal, as in a shell
+    (`CI` unset); `env` is added to the environment. The command must exit 0."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "CI"} | env
+    process = subprocess.run(
+        [str(PMKB), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env=environment,
+        check=False,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.returncode == 0
+    return b"".join(chunks).decode()
+
+
 def pmkb(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     """The installed `pmkb` command, as a user runs it."""
     return subprocess.run([str(PMKB), *args], cwd=cwd, capture_output=True, text=True, check=False)

@@ -4,11 +4,10 @@ terminal, none when stderr is piped or in CI, and none when nothing is to be par
 from __future__ import annotations
 
 import os
-import pty
 import subprocess
 from pathlib import Path
 
-from .conftest import FIXTURES, GOOD_NAME, PMKB
+from .conftest import FIXTURES, GOOD_NAME, PMKB, stderr_on_a_terminal
 
 FILES = 12  # above progress.PROGRESS_FROM
 
@@ -29,28 +28,7 @@ def _kb(tmp_path: Path) -> Path:
 
 def _search_on_a_terminal(project: Path, **env: str) -> str:
     """`pmkb search` with its stderr on a pseudo-terminal, as in a shell."""
-    leader, follower = pty.openpty()
-    environment = {k: v for k, v in os.environ.items() if k != "CI"} | env
-    process = subprocess.run(
-        [str(PMKB), "search", "pool", "-f", str(project / "mkdocs.yml")],
-        stdout=subprocess.DEVNULL,
-        stderr=follower,
-        env=environment,
-        check=False,
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the terminal is closed and drained
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    assert process.returncode == 0
-    return b"".join(chunks).decode()
+    return stderr_on_a_terminal(["search", "pool", "-f", str(project / "mkdocs.yml")], env)
 
 
 def test_the_first_index_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:

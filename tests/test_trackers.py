@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import pty
 import re
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +29,7 @@ from postmortem_kb.trackers.settings import TrackerSettings
 from postmortem_kb.trackers.state import TicketState
 
 from .ci_files import gitlab_scripts
-from .conftest import GOOD_NAME, PMKB, REPO, build_site
+from .conftest import GOOD_NAME, REPO, build_site, stderr_on_a_terminal
 from .tracker_server import (
     GITHUB_NOT_FOUND,
     GITLAB_NOT_FOUND,
@@ -817,28 +814,9 @@ def test_check_with_a_broken_cache_warns_in_one_line(kb: Path) -> None:
 
 def _stderr_through_a_terminal(project: Path, **env: str) -> str:
     """`pmkb tickets --refresh` with its stderr on a pseudo-terminal, as in a shell."""
-    leader, follower = pty.openpty()
-    environment = {k: v for k, v in os.environ.items() if k != "CI"} | TOKENS | env
-    process = subprocess.run(
-        [str(PMKB), "tickets", "--refresh", "-f", str(project / "mkdocs.yml")],
-        stdout=subprocess.DEVNULL,
-        stderr=follower,
-        env=environment,
-        check=False,
+    return stderr_on_a_terminal(
+        ["tickets", "--refresh", "-f", str(project / "mkdocs.yml")], TOKENS | env
     )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the terminal is closed and drained
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    assert process.returncode == 0
-    return b"".join(chunks).decode()
 
 
 def test_progress_on_a_terminal_only(kb: Path) -> None:
