@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from postmortem_kb.cli import main
 from postmortem_kb.format.parser import parse_text
+from postmortem_kb.similarity import profiles
 from postmortem_kb.similarity.profiles import incident_profile, similar_incidents
 
 from .conftest import GOOD_NAME, RELATED_NAME, build_site, related_text
@@ -109,3 +110,26 @@ def test_pmkb_similar_on_a_draft_outside_the_archive(
         "2023-06-02-payments-db-failover",
     ]
     assert {"kind": "same service", "items": ["payments-api", "checkout-web"]} in data[0]["reasons"]
+
+
+def test_similar_incidents_one_by_one_then_in_one_batch(good_text: str) -> None:
+    """`similar_incidents` computes the first rows asked for one by one (a dirty rebuild
+    renders one page) and the rest in one batch; either way each row is the same as
+    the whole archive's, here with more post-mortems than `ROWS_ALONE`."""
+    services = ["payments-api", "checkout-web", "search-api"]
+    archive = [
+        parse(
+            third_text(good_text)
+            .replace("2025-02-03", f"2025-03-{day:02d}")
+            .replace("payments-api", services[day % 3]),
+            f"2025-03-{day:02d}-incident.md",
+        )
+        for day in range(1, profiles.ROWS_ALONE + 6)
+    ]
+    lazy = similar_incidents(archive, {})
+    whole = profiles.SimilarityIndex.build(incident_profile(pm) for pm in archive).top_k(5)
+    assert len(lazy) == len(archive) and set(lazy) == set(whole)
+    for pm in reversed(archive):  # alone first, then the batch fills the rest
+        assert lazy[pm.id] == whole[pm.id]
+    assert any(lazy[pm.id] for pm in archive)
+    assert lazy.get("not-an-incident") is None

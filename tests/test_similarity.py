@@ -345,3 +345,20 @@ def test_synthetic_archive_neighbours_share_service_or_failure_mode(tmp_path: Pa
     for hits in result.values():
         assert [s.score for s in hits] == sorted((s.score for s in hits), reverse=True)
         assert all(0 < s.score <= 1 for s in hits)
+
+
+def test_rows_asked_alone_are_the_rows_of_the_whole_archive(
+    archive: list[IncidentProfile],
+) -> None:
+    """`mkdocs serve --dirty` asks for the edited post-mortem's row only: each row (with
+    its exclusions) is the one the full computation gives, in any order of asking."""
+    index = SimilarityIndex.build(archive)
+    me, related = "2024-11-15-payments-pool-exhaustion", "2023-06-02-payments-db-saturation"
+    exclude = {me: {related}}
+    whole = index.top_k(k=3, exclude=exclude)
+    assert whole[me] and related not in [s.id for s in whole[me]]
+    for incident in reversed(list(whole)):
+        assert index.top_k(k=3, exclude=exclude, ids=[incident]) == {incident: whole[incident]}
+    some = [p.id for p in archive[::2]]
+    assert index.top_k(k=3, exclude=exclude, ids=[*some, "unknown"]) == {i: whole[i] for i in some}
+    assert index.top_k(k=3, ids=[]) == {}

@@ -7,7 +7,7 @@ Both work on plain text (never raw Markdown) from the same sections, so the page
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.plaintext import markdown_to_text
@@ -56,17 +56,65 @@ def _profile(pm: PostMortem) -> IncidentProfile:
     )
 
 
+ROWS_ALONE = 8
+"""How many post-mortems' similar incidents `SimilarIncidents` computes one by one before
+it computes every row left in one batch."""
+
+
+class SimilarIncidents(Mapping[str, list[Similar]]):
+    """Each post-mortem's `k` most similar others, computed when first asked for: the row
+    alone for the first `ROWS_ALONE` (a `mkdocs serve --dirty` rebuild renders only the
+    edited post-mortem, so it pays for one row, not all N), then all rows in one batch
+    (a full build asks for every one). A row is the same either way."""
+
+    def __init__(
+        self, index: SimilarityIndex, k: int, exclude: Mapping[str, Collection[str]]
+    ) -> None:
+        self._index, self._k, self._exclude = index, k, exclude
+        self._rows: dict[str, list[Similar]] = {}
+        self._asked = 0
+
+    def __getitem__(self, incident_id: str) -> list[Similar]:
+        if incident_id not in self._rows:
+            if incident_id not in self._index:
+                raise KeyError(incident_id)
+            self._asked += 1
+            ids = (incident_id,) if self._asked <= ROWS_ALONE else None
+            self._rows.update(self._index.top_k(self._k, self._exclude, ids))
+        return self._rows[incident_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return (profile.id for profile in self._index.profiles)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
+_LAST_INDEX: list[SimilarityIndex] = []  # the last archive's, see `_index`
+
+
+def _index(profiles: list[IncidentProfile]) -> SimilarityIndex:
+    """The similarity index of `profiles`: the last one built when they are the same (a
+    `mkdocs serve` rebuild after an edit that did not touch what similarity reads)."""
+    ordered = tuple(sorted(profiles, key=lambda p: p.id))
+    if _LAST_INDEX and _LAST_INDEX[0].profiles == ordered:
+        return _LAST_INDEX[0]
+    _LAST_INDEX[:] = [SimilarityIndex.build(ordered)]
+    return _LAST_INDEX[0]
+
+
 def similar_incidents(
     postmortems: Sequence[PostMortem],
     related: Mapping[str, Collection[str]],
     k: int = SIMILAR_COUNT,
-) -> dict[str, list[Similar]]:
+) -> Mapping[str, list[Similar]]:
     """The `k` most similar others of every post-mortem, leaving out the incidents already
-    linked as related (`related`: id -> ids linked in either direction)."""
+    linked as related (`related`: id -> ids linked in either direction), each computed
+    when first asked for (`SimilarIncidents`)."""
     if not postmortems:
         return {}
-    index = SimilarityIndex.build(incident_profile(pm) for pm in postmortems)
-    return index.top_k(k, exclude={key: set(ids) for key, ids in related.items()})
+    index = _index([incident_profile(pm) for pm in postmortems])
+    return SimilarIncidents(index, k, {key: set(ids) for key, ids in related.items()})
 
 
 def similar_to_draft(

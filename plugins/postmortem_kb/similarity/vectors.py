@@ -370,27 +370,37 @@ class SimilarityIndex:
         return incident_id in self._positions
 
     def top_k(
-        self, k: int = 5, exclude: Mapping[str, Collection[str]] | None = None
+        self,
+        k: int = 5,
+        exclude: Mapping[str, Collection[str]] | None = None,
+        ids: Collection[str] | None = None,
     ) -> dict[str, list[Similar]]:
-        """For every incident, up to ``k`` others with a positive score, best first.
+        """For every incident (or only those in ``ids``), up to ``k`` others with a positive
+        score, best first.
 
         ``exclude`` maps an id to ids never to list for it (its ``related`` list, say).
+        A row's result is the same whether it is asked alone or with all the others.
         """
         n = len(self)
+        if ids is None:
+            positions = np.arange(n)
+        else:
+            found = sorted(self._positions[i] for i in ids if i in self._positions)
+            positions = np.array(found, dtype=np.int64)
         mask = self._exclusion_mask(exclude or {})
         result: dict[str, list[Similar]] = {}
         chunk = max(1, CHUNK_CELLS // max(n, 1))
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            scores = (self._matrix[start:stop] @ self._transposed).toarray()
-            scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-            excluded = mask[start:stop].tocoo()
+        for start in range(0, len(positions), chunk):
+            chosen = positions[start : start + chunk]
+            scores = (self._matrix[chosen] @ self._transposed).toarray()
+            scores[np.arange(len(chosen)), chosen] = -np.inf
+            excluded = mask[chosen].tocoo()
             scores[excluded.row, excluded.col] = -np.inf
             best = _best(scores, k)
-            rows = np.repeat(np.arange(start, stop), [len(c) for c, _ in best])
+            rows = np.repeat(chosen, [len(c) for c, _ in best])
             words = iter(self._words(self._text_rows(rows), best))
-            for offset, (columns, values) in enumerate(best):
-                profile = self.profiles[start + offset]
+            for position, (columns, values) in zip(chosen, best, strict=True):
+                profile = self.profiles[position]
                 result[profile.id] = self._similar(profile, columns, values, words)
         return result
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import posixpath
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 
 from postmortem_kb.config import KBConfig
@@ -211,7 +211,7 @@ class KBSite:
         return self.learning.page_html(html, src_uri) if self.learning else html
 
     @cached_property
-    def similar(self) -> dict[str, list[Similar]]:
+    def similar(self) -> Mapping[str, list[Similar]]:
         """Each incident's most similar others, leaving out those already linked as related
         (by `related` or by naming each other in the text)."""
         linked = {
