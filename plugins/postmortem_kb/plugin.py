@@ -8,12 +8,14 @@ pydantic model the CLI uses (`KBConfig`).
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import material
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -42,10 +44,13 @@ from postmortem_kb.public.publish import (
     public_page_meta,
 )
 from postmortem_kb.rules.archive import FileChecks, load_project_archive
+from postmortem_kb.rules.check_cache import CheckCache, load_cached_archive, open_check_cache
 from postmortem_kb.search.site.index_writer import SearchDoc, write_index
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
 from postmortem_kb.site.listings import SiteLayout
 from postmortem_kb.site.offline import other_hosts, uses_web_fonts
+from postmortem_kb.site.page_cache import CACHE_DIR as PAGE_CACHE_DIR
+from postmortem_kb.site.page_cache import PageCache, site_fingerprint
 from postmortem_kb.site.render_cache import CACHE_DIR as RENDER_CACHE_DIR
 from postmortem_kb.site.render_cache import (
     RenderCache,
@@ -56,6 +61,7 @@ from postmortem_kb.site.render_cache import (
     site_paths,
 )
 from postmortem_kb.site.search_markup import facet_order, page_text
+from postmortem_kb.template_inputs import Uncacheable, page_parts, site_inputs
 from postmortem_kb.trackers.cache import CacheError
 from postmortem_kb.trackers.lookup import status_sources
 
@@ -79,6 +85,9 @@ SEARCH_ASSETS = {  # the site search's dialog (templates/partials/pmkb/search.ht
     "assets/pmkb/search/dialog.js": _SEARCH_ASSETS_DIR / "dialog.js",
 }
 NOT_IN_NAV = InclusionLevel.NOT_IN_NAV
+THEME_PACKAGE = Path(material.__file__).resolve().parent
+# Plugins whose `on_env`/`on_page_context` only read: the page cache works beside them.
+READ_ONLY_PAGE_HOOKS = ("material.plugins.search", "mkdocs.contrib.search")
 
 
 class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
@@ -101,8 +110,13 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self._site_paths: frozenset[str] = frozenset()  # what a cached page's links may name
         self._file_checks: FileChecks = {}  # `mkdocs serve`: each file's parse and checks
         self._file_checks_of: object = None  # ... for these settings and build date
-        self._generated: dict[str, str] = {}  # `serve --dirty`: generated page -> its content
+        self._generated: dict[str, object] = {}  # `serve --dirty`: page -> what it is made of
         self._index_writer: threading.Thread | None = None  # `serve`: the index, after a rebuild
+        self.page_cache: PageCache | None = None  # finished pages; see _finished_page
+        self._nav: Navigation | None = None
+        self._files: Files | None = None
+        self._dated = False  # a template shows the build date: it is in every page's key
+        self._finished_keys: dict[str, str] = {}  # src_uri -> key, for a page rendered now
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -200,7 +214,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             today = build_date()  # SOURCE_DATE_EPOCH if set, else today (UTC)
         except ValueError as err:
             raise PluginError(str(err)) from err
-        self.archive = load_project_archive(self.project, today=today, memo=self._memo(today))
+        self.archive = self._load_archive(today)
         _report(self.archive.diagnostics)
         public = self.kb_config.public
         shown = public_archive(self.archive) if public else self.archive
@@ -230,14 +244,14 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             directory_urls=config.use_directory_urls,
             status_sources=_status_sources(self.project),
         )
-        generated: dict[str, str] = {}
+        generated: dict[str, object] = {}
         for page in self.site.generated_pages():
             inclusion = InclusionLevel.UNDEFINED if page.in_nav else NOT_IN_NAV
             file = _GeneratedPage.generated(
                 config, page.src_uri, content=page.markdown, inclusion=inclusion
             )
-            if self._dirty and isinstance(file, _GeneratedPage):  # tables included
-                generated[page.src_uri] = self.site.page_html(page.markdown, page.src_uri)
+            if self._dirty and isinstance(file, _GeneratedPage):  # KBSite.page_inputs
+                generated[page.src_uri] = (page.markdown, self.site.page_inputs(page.src_uri))
                 file.unchanged = self._generated.get(page.src_uri) == generated[page.src_uri]
             if _add_generated(files, outputs, file):
                 own.append(file.src_uri)
@@ -271,26 +285,68 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self._search_docs = {u: d for u, d in self._search_docs.items() if u in pages}
         return files
 
-    def _memo(self, today: object) -> FileChecks | None:
-        """Under `mkdocs serve`, each file's parse and checks kept across rebuilds while the
-        settings and the build date stay the same (`rules.archive.FileChecks`)."""
+    def _load_archive(self, today: dt.date) -> Archive:
+        """The archive, each file's parse and checks through `.pmkb/checks/`
+        (`rules.check_cache`). Under `mkdocs serve` the cache stays in memory across
+        rebuilds while the settings and the build date stay the same, and is written on the
+        first build only: an edit costs no rewrite of the whole cache."""
+        assert self.project is not None
         if not self._serving:
-            return None
+            return load_cached_archive(self.project, today=today)
         settings = (self.kb_config.model_dump_json(), today)
-        if settings != self._file_checks_of:
-            self._file_checks, self._file_checks_of = {}, settings
-        return self._file_checks
+        fresh = settings != self._file_checks_of
+        if fresh:
+            cache = open_check_cache(self.project, today)
+            self._file_checks = {} if cache is None else cache  # an empty cache is falsy
+            self._file_checks_of = settings
+        archive = load_project_archive(self.project, today=today, memo=self._file_checks)
+        if fresh and isinstance(self._file_checks, CheckCache):
+            self._file_checks.save(self.project.root)
+        return archive
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        self._nav = nav
+        return nav
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
-        """Once per build, before any page renders: add the `pmkb_page` filter, which turns a
-        source path (how the header data links pages) into that page, for its URL and title."""
+        """Once per build, after every page's Markdown is rendered and before any template
+        is: add the `pmkb_page` filter, which turns a source path (how the header data links
+        pages) into that page, for its URL and title; open the page cache."""
         env.filters["pmkb_page"] = _page_of(files)
         env.globals["pmkb_site_search"] = self.kb_config.site_search
         env.globals["pmkb_search_facets"] = facet_order(self.kb_config)
         env.globals["pmkb_feed"] = (  # the Atom feed's <link> in every page's head
             self.site.feed_uri if self.kb_config.learning_pages and self.site else None
         )
+        self._files = files
+        self.page_cache = self._page_cache(env, config)
+        self._finished_keys = {}
         return env
+
+    def _page_cache(self, env: Environment, config: MkDocsConfig) -> PageCache | None:
+        """The page cache of this build's site (`render_cache` option), when the pages
+        render through this plugin's `main.html` (which takes a finished page from the cache
+        instead of extending Material's `base.html`) and no other plugin changes what the
+        templates see in ways the key cannot tell (an `on_env` or `on_page_context` hook)."""
+        if not self.kb_config.render_cache or self.project is None or self._nav is None:
+            return None
+        if env.get_template("main.html").filename != str(TEMPLATES / "main.html"):
+            return None  # another theme, or a custom_dir with a main.html of its own
+        for event in ("env", "page_context"):
+            for handler in config.plugins.events[event]:
+                owner = getattr(handler, "__self__", None)
+                if owner is not self and not type(owner).__module__.startswith(
+                    READ_ONLY_PAGE_HOOKS
+                ):
+                    log.debug(f"page cache off: {type(owner).__name__} has on_{event}")
+                    return None
+        own = {
+            "plugin": self.kb_config.model_dump(mode="json"),
+            "globals": {k: v for k, v in env.globals.items() if k.startswith("pmkb_")},
+        }
+        inputs = site_inputs(config, self._nav, THEME_PACKAGE, own)
+        self._dated = bool(inputs["dates"])
+        return PageCache(self.project.root / PAGE_CACHE_DIR, site_fingerprint(inputs))
 
     @event_priority(50)  # before `macros` renders pages as Jinja templates
     def _page_markdown(
@@ -382,7 +438,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
 
     on_page_content = CombinedEvent(_cached_content, _page_content)
 
-    def on_page_context(
+    def _page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         """For each page, before its template renders: hand a post-mortem's header and footer
@@ -390,6 +446,39 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         header = self.site.header(page.file.src_uri) if self.site else None
         context["pmkb_postmortem"] = header  # type: ignore[typeddict-unknown-key]
         return context
+
+    @event_priority(-100)  # last: the context exactly as the template will get it
+    def _finished_page(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        """For each page, right before its template renders: if the page cache has the page
+        as the template would make it of this context (`site.page_cache`), hand it to
+        `main.html` as `pmkb_finished`, which then renders nothing else; otherwise
+        `_keep_finished` puts the page into the cache once rendered."""
+        context["pmkb_finished"] = None  # type: ignore[typeddict-unknown-key]
+        cache, files = self.page_cache, self._files
+        if cache is None or files is None or page.file.inclusion.is_excluded():
+            return context  # a draft under `serve` gets a banner after this hook
+        if page.meta.get("template", "main.html") != "main.html":
+            return context
+        try:
+            key = cache.key(page_parts(page, context, files, dated=self._dated))
+        except Uncacheable:
+            return context
+        finished = cache.get(key)
+        if finished is None:
+            self._finished_keys[page.file.src_uri] = key
+        context["pmkb_finished"] = finished  # type: ignore[typeddict-unknown-key]
+        return context
+
+    on_page_context = CombinedEvent(_page_context, _finished_page)
+
+    @event_priority(100)  # first: the page as the template made it, before other plugins
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        key = self._finished_keys.pop(page.file.src_uri, None)
+        if key is not None and self.page_cache is not None:
+            self.page_cache.put(key, output)
+        return output
 
     @event_priority(0)
     def _write_search_index(self, *, config: MkDocsConfig) -> None:
@@ -447,9 +536,19 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
 
     @event_priority(10)
     def _log_render_cache(self, *, config: MkDocsConfig) -> None:
+        """Once per build: say what came from the caches; a build of the whole site (not
+        `serve`, whose dirty rebuilds see only some pages) drops the finished pages it did
+        not use (`PageCache.prune`)."""
         if self.render_cache is not None:
             cache = self.render_cache
             log.info(f"render cache: {cache.hits} pages from it, {cache.misses} rendered")
+        if self.page_cache is not None:
+            pages = self.page_cache
+            dropped = 0 if self._serving else pages.prune()
+            log.info(
+                f"page cache: {pages.hits} finished pages from it, {pages.misses} rendered"
+                + (f", {dropped} unused dropped" if dropped else "")
+            )
 
     on_post_build = CombinedEvent(_log_render_cache, _write_search_index, _check_public_leaks)
 

@@ -118,16 +118,21 @@ class RenderCache:
 
     @staticmethod
     def _write(path: Path, text: str) -> None:
-        """Write `text` to `path` whole: a temporary file beside it, then `os.replace`."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
-            ) as out:
-                out.write(text)
-            os.replace(out.name, path)
-        except OSError:
-            return  # a read-only checkout builds without the cache
+        write_atomically(path, text.encode("utf-8", "surrogatepass"))
+
+
+def write_atomically(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` whole: a temporary file beside it, then `os.replace`, so a
+    reader (another build) never sees half a file. False if it could not be written (a
+    read-only checkout builds without the cache)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as out:
+            out.write(data)
+        os.replace(out.name, path)
+    except OSError:
+        return False
+    return True
 
 
 def fingerprint(*parts: object) -> str:
