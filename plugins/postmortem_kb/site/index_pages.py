@@ -22,6 +22,7 @@ import html
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.durations import format_duration
@@ -292,6 +293,19 @@ class IndexPages:
         if rows is None or INCIDENT_TABLE_MARKER not in rendered:
             return rendered
         return rendered.replace(INCIDENT_TABLE_MARKER, self.incident_table_html(rows, src_uri), 1)
+
+    def table_inputs(self, src_uri: str) -> object:
+        """What `page_html` makes the page's table of incidents from (its rows'
+        post-mortems and the services' pages they link to): the same inputs, the same
+        table. `mkdocs serve --dirty` compares them, not the HTML."""
+        rows = self._tables.get(src_uri)
+        if rows is None:
+            return None
+        return tuple(rows), self._service_slugs
+
+    @cached_property
+    def _service_slugs(self) -> tuple[tuple[str, str], ...]:
+        return tuple((value.name, value.slug) for value in self.listings.groups["services"].values)
 
     def incident_table_html(self, incidents: Sequence[PostMortem], here: str) -> str:
         """The listing table of `incidents` for the page at source path `here`."""

@@ -210,6 +210,15 @@ class KBSite:
         html = self.index_pages.page_html(html, src_uri)
         return self.learning.page_html(html, src_uri) if self.learning else html
 
+    def page_inputs(self, src_uri: str) -> object:
+        """What `page_html` puts into the generated page at `src_uri` is made from, with
+        the settings: the same inputs and the same Markdown make the same page, so
+        `mkdocs serve --dirty` compares these instead of rendering the HTML to compare."""
+        tables = self.index_pages.table_inputs(src_uri)
+        if self.learning is not None:
+            tables = tables or self.learning.table_inputs(src_uri)
+        return self.config, self.today, self.directory_urls, self.public, tables
+
     @cached_property
     def similar(self) -> Mapping[str, list[Similar]]:
         """Each incident's most similar others, leaving out those already linked as related

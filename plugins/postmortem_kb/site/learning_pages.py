@@ -189,7 +189,7 @@ class LearningPages:
         self.directory_urls = directory_urls
         self.threshold = config.action_completion_threshold
         self._rows: dict[int, str] = {}  # ledger rows by id(entry), see `_row`
-        self._tables: dict[str, list[Callable[[], str]]] = {}  # see `_defer`, by src_uri
+        self._tables: dict[str, list[partial[str]]] = {}  # see `_defer`, by src_uri
 
     # --- the figures, computed once ----------------------------------------------------------
 
@@ -820,12 +820,21 @@ class LearningPages:
             parts.append(f"**{text}**" if uri == current else f"[{text}]({relative(here, uri)})")
         return '<span class="pmkb-filters">Show: ' + " · ".join(parts) + "</span>"
 
-    def _defer(self, here: str, render: Callable[[], str]) -> str:
+    def _defer(self, here: str, render: partial[str]) -> str:
         """A marker for the Markdown of the page at `here`, which `page_html` replaces with
         `render()`'s HTML once the page is rendered (see the module docstring)."""
         tables = self._tables.setdefault(here, [])
         tables.append(render)
         return TABLE_MARKER.format(len(tables) - 1)
+
+    def table_inputs(self, src_uri: str) -> object:
+        """What `page_html` makes the page's tables from (each table's action items, the
+        owners' pages they link to): the same inputs, the same tables. `mkdocs serve
+        --dirty` compares them, not the HTML."""
+        tables = self._tables.get(src_uri)
+        if not tables:
+            return None
+        return [(t.func.__name__, t.args) for t in tables], tuple(self.owner_slugs.items())
 
     def page_html(self, html: str, src_uri: str) -> str:
         """A rendered page's HTML with its deferred tables in place of their markers."""

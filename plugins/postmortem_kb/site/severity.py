@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from postmortem_kb.config import KBConfig
 
@@ -45,6 +46,7 @@ def badge(config: KBConfig, name: str) -> Badge:
     return Badge(name, background, text_color(background))
 
 
+@lru_cache(maxsize=256)  # a few levels, asked for on every listing row and digest entry
 def text_color(background: str) -> str:
     """Black or white, whichever contrasts more with `background` (`#rgb` or `#rrggbb`);
     white for a colour that is not a hex code (a CSS name, `rgb(...)`)."""
