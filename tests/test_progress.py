@@ -51,3 +51,30 @@ def test_the_first_index_shows_progress_on_a_terminal_only(tmp_path: Path) -> No
         env={k: v for k, v in os.environ.items() if k != "CI"},
     )
     assert piped.returncode == 0 and "Indexing" not in piped.stderr
+
+
+def test_a_large_check_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    project = _kb(tmp_path)  # made clean below, so `pmkb check` exits 0
+    (project / "kb" / "runbooks").mkdir()
+    (project / "kb" / "runbooks" / "database-connection-saturation.md").write_text("# Steps\n")
+    text = (FIXTURES / GOOD_NAME).read_text(encoding="utf-8")
+    for path in (project / "postmortems").iterdir():
+        path.unlink()
+        clean = text.replace("related: [2023-06-02-payments-db-failover]", "related: []")
+        (path.parent / path.name.replace("2024-11-", "2024-11-15-")).write_text(clean)
+    args = ["check", "-f", str(project / "mkdocs.yml")]
+    shown = stderr_on_a_terminal(args, {})
+    assert "Checking" in shown and "100%" in shown
+    assert f"{FILES} files checked" in shown
+    assert "Checking" not in stderr_on_a_terminal(args, {"CI": "true"})
+    one = str(project / "postmortems" / "2024-11-15-01-pool-1.md")  # one file: too few for a bar
+    assert "Checking" not in stderr_on_a_terminal([*args, one], {})
+    piped = subprocess.run(
+        [str(PMKB), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "CI"},
+    )
+    assert piped.returncode == 0 and "Checking" not in piped.stderr
+    assert f"{FILES} files checked" in piped.stderr

@@ -34,6 +34,7 @@ from postmortem_kb.review.changes import ChangesError, changed_postmortems
 from postmortem_kb.review.markdown import review_markdown
 from postmortem_kb.review.report import review_files
 from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.rules.check_cache import load_cached_archive
 from postmortem_kb.rules.tickets import tracker_diagnostics
 from postmortem_kb.scaffold.init import CI_CHOICES, InitError, init_kb
 from postmortem_kb.scaffold.new_postmortem import new_postmortem
@@ -86,7 +87,9 @@ def main() -> None:
 def check(paths: tuple[Path, ...], config_file: Path, output_format: str, strict: bool) -> None:
     """Check post-mortems (default: the whole post-mortems folder) and report every problem."""
     project = _project(config_file)
-    archive = load_project_archive(project, paths)
+    archive = load_cached_archive(
+        project, paths, progress=lambda total: progress_bar(total, "Checking")
+    )
     try:  # PM801-PM804 when a tickets cache exists
         tickets = tracker_diagnostics(project, archive.postmortems)
     except CacheError as err:

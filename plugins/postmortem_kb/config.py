@@ -199,6 +199,13 @@ class KBConfig(BaseModel):
         "build renders only the pages that changed; safe to delete. false renders every "
         "page every time.",
     )
+    check_cache: bool = Field(
+        True,
+        description="Keep each post-mortem's parse and checks in `.pmkb/checks/` (keyed by "
+        "the file's bytes, these options and the plugin's code; checked again on another build "
+        "date), so `mkdocs build` and `pmkb check` parse and check only the files that "
+        "changed; safe to delete. false checks every file every time.",
+    )
     offline: bool = Field(
         True,
         description="The site makes no request to another host: the plugin turns Material's "

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from postmortem_kb.config import KBConfig
@@ -24,10 +25,16 @@ from postmortem_kb.rules.links import check_links
 from postmortem_kb.rules.postmortem import check_postmortem
 from postmortem_kb.rules.references import check_references
 
-FileChecks = MutableMapping[str, tuple[str, ParseResult, list[Diagnostic]]]
-"""Display path -> (SHA-1 of the file's bytes, its parse, its own checks): kept by a
-caller that loads the same archive again and again (`mkdocs serve`), so only the files that
-changed are parsed and checked again. The rules across files always run."""
+FileChecks = MutableMapping[str, tuple[str, ParseResult, list[Diagnostic] | None]]
+"""Display path -> (SHA-1 of the file's bytes, its parse, its own checks or None to check it
+again): kept by a caller that loads the same archive again and again (`mkdocs serve`; on
+disk, `rules.check_cache`), so only the files that changed are parsed and checked again. The
+rules across files always run."""
+
+Progress = Callable[[int], None]
+ProgressOf = Callable[[int], AbstractContextManager[Progress | None]]
+"""Given how many files are to be checked, a context yielding a callback told of each file
+checked, or None (the CLI's `progress.progress_bar`: a bar on a terminal only)."""
 
 
 def load_project_archive(
@@ -35,9 +42,10 @@ def load_project_archive(
     paths: Sequence[Path] = (),
     today: dt.date | None = None,
     memo: FileChecks | None = None,
+    progress: ProgressOf | None = None,
 ) -> Archive:
     """Check `paths` (default: the whole post-mortems folder) against the whole archive's ids
-    (`memo`: see `FileChecks`)."""
+    (`memo`: see `FileChecks`; `progress`: see `ProgressOf`)."""
     files = find_postmortem_files(paths or [project.postmortems_dir])
     every_file = find_postmortem_files([project.postmortems_dir])
     rest = [path for path in every_file if path not in set(files)] if paths else []
@@ -50,6 +58,7 @@ def load_project_archive(
         known_ids={p.stem for p in every_file} - {p.stem for p in files},
         other_factors=keyed_factors(rest),
         memo=memo,
+        progress=progress,
     )
 
 
@@ -63,6 +72,7 @@ def load_archive(
     known_ids: set[str] | None = None,
     other_factors: Sequence[FactorOccurrence] = (),
     memo: FileChecks | None = None,
+    progress: ProgressOf | None = None,
 ) -> Archive:
     """Parse and check `files`. `runbook_ids` None skips the runbook check (no docs at hand);
     `known_ids` adds post-mortem ids that exist outside `files` (when checking a subset), and
@@ -70,30 +80,34 @@ def load_archive(
     today = today or dt.datetime.now(dt.UTC).date()
     postmortems: list[PostMortem] = []
     diagnostics: list[Diagnostic] = []
-    count = 0
-    for path in files:
-        count += 1
-        result, checked = _parse_and_check(path, display_path(path, root), config, today, memo)
-        diagnostics += result.diagnostics
-        if result.postmortem is None:
-            continue
-        pm = result.postmortem
-        diagnostics += checked
-        pm.has_errors = any(d.is_error for d in [*result.diagnostics, *checked])
-        postmortems.append(pm)
+    files = list(files)
+    with progress(len(files)) if progress else nullcontext() as advance:
+        for path in files:
+            shown = display_path(path, root)
+            result, checked = _parse_and_check(path, shown, config, today, memo)
+            if advance:
+                advance(1)
+            diagnostics += result.diagnostics
+            if result.postmortem is None:
+                continue
+            pm = result.postmortem
+            diagnostics += checked
+            pm.has_errors = any(d.is_error for d in [*result.diagnostics, *checked])
+            postmortems.append(pm)
     diagnostics += check_links(postmortems, runbook_ids, known_ids or set())
     diagnostics += check_references(postmortems, known_ids or set())
     diagnostics += check_factor_keys(postmortems, other_factors)
-    return Archive(postmortems, sort_diagnostics(diagnostics), count)
+    return Archive(postmortems, sort_diagnostics(diagnostics), len(files))
 
 
 def _parse_and_check(
     path: Path, shown: str, config: KBConfig, today: dt.date, memo: FileChecks | None
 ) -> tuple[ParseResult, list[Diagnostic]]:
     """The file's parse and its own checks, from `memo` when its bytes are the same (the
-    memo belongs to one configuration and build date: its caller makes a new one when
-    they change)."""
+    memo belongs to one configuration, and its checks to one build date: its caller makes a
+    new one when they change, or drops the checks)."""
     digest = None
+    result = None
     if memo is not None:
         try:
             digest = hashlib.sha1(path.read_bytes()).hexdigest()
@@ -101,8 +115,11 @@ def _parse_and_check(
             digest = None  # parse_file says why
         kept = memo.get(shown)
         if digest is not None and kept is not None and kept[0] == digest:
-            return kept[1], kept[2]
-    result = parse_file(path, shown)
+            if kept[2] is not None:
+                return kept[1], kept[2]
+            result = kept[1]
+    if result is None:
+        result = parse_file(path, shown)
     checked = check_postmortem(result.postmortem, config, today) if result.postmortem else []
     if memo is not None and digest is not None:
         memo[shown] = (digest, result, checked)

@@ -1,0 +1,209 @@
+"""The on-disk check cache (`rules.check_cache`, `.pmkb/checks/`): a cached load reports
+exactly what a fresh check reports, cold, warm, after an edit, after a change of options or
+of the build date, and a damaged cache is an empty one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from postmortem_kb.format.archive import Archive
+from postmortem_kb.project import load_project
+from postmortem_kb.rules import archive as archive_module
+from postmortem_kb.rules.archive import load_project_archive
+from postmortem_kb.rules.check_cache import CACHE_DIR, load_cached_archive
+
+from .conftest import GOOD_NAME, PMKB, REPO, build_site
+
+TODAY = dt.date(2025, 1, 1)
+BAD_YAML = "---\ntitle: [unclosed\ndate: 2024-01-02\n---\n## Summary\n\nText.\n"
+
+
+def _files(good: str) -> dict[str, str | bytes]:
+    """The example archive, and files with problems of every stage: reading, YAML, the
+    front matter, the body, and a check that depends on the date (PM409)."""
+    files: dict[str, str | bytes] = {
+        path.name: path.read_text(encoding="utf-8") for path in (REPO / "postmortems").glob("*.md")
+    }
+    later = good.replace("| SRE-204 | done |", "| SRE-204 | done 2025-06-01 |")  # PM409
+    assert later != good
+    files[GOOD_NAME] = later
+    files["2024-02-03-broken-yaml.md"] = BAD_YAML
+    files["2024-02-04-not-utf8.md"] = b"---\ntitle: caf\xe9\n---\n"
+    files["2024-02-05-draft.md"] = good.replace("status: published", "status: draft").replace(
+        "## Impact", "## Impakt"
+    )
+    return files
+
+
+@pytest.fixture
+def kb(make_project: Callable[..., Path], good_text: str) -> Path:
+    return make_project(_files(good_text))
+
+
+def _seen(archive: Archive) -> tuple[Any, ...]:
+    """What a load gives its callers: the diagnostics and the post-mortems' data."""
+    return (
+        archive.diagnostics,
+        archive.files_checked,
+        [
+            (pm.id, pm.meta, pm.action_items, pm.timeline, pm.has_errors)
+            for pm in archive.postmortems
+        ],
+    )
+
+
+def _fresh(root: Path, today: dt.date = TODAY) -> tuple[Any, ...]:
+    return _seen(load_project_archive(load_project(root / "mkdocs.yml"), today=today))
+
+
+def _cached(root: Path, today: dt.date = TODAY) -> tuple[Any, ...]:
+    return _seen(load_cached_archive(load_project(root / "mkdocs.yml"), today=today))
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files parsed from now on (the real parser, counted)."""
+    names: list[str] = []
+    real = archive_module.parse_file
+
+    def counting(path: Path, shown: str | None = None) -> Any:
+        names.append(path.name)
+        return real(path, shown)
+
+    monkeypatch.setattr(archive_module, "parse_file", counting)
+    return names
+
+
+def _cache_files(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR).glob("*.pickle"))
+
+
+def test_cold_warm_edited_and_reconfigured_loads_match_a_fresh_check(
+    kb: Path, parsed: list[str]
+) -> None:
+    fresh = _fresh(kb)
+    assert fresh[0], "the fixture archive has diagnostics to compare"
+    assert any(d.code == "PM409" for d in fresh[0])
+    parsed.clear()
+    assert _cached(kb) == fresh  # cold: every file parsed, the cache written
+    assert len(parsed) == fresh[1]
+    [cache] = _cache_files(kb)
+    written = cache.stat().st_mtime_ns
+    parsed.clear()
+    assert _cached(kb) == fresh  # warm: nothing parsed, nothing written
+    assert parsed == []
+    assert cache.stat().st_mtime_ns == written
+
+    edited = kb / "postmortems" / "2024-02-05-draft.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("## Impakt", "## Impact"))
+    fresh_edit = _fresh(kb)
+    assert fresh_edit != fresh
+    parsed.clear()
+    assert _cached(kb) == fresh_edit
+    assert parsed == ["2024-02-05-draft.md"]
+
+    (kb / "postmortems" / "2024-02-03-broken-yaml.md").unlink()
+    assert _cached(kb) == _fresh(kb)
+
+    mkdocs_yml = kb / "mkdocs.yml"
+    mkdocs_yml.write_text(
+        mkdocs_yml.read_text(encoding="utf-8").replace(
+            "  - postmortems\n", "  - postmortems:\n      action_categories: [Prevention]\n"
+        ),
+        encoding="utf-8",
+    )
+    reconfigured = _fresh(kb)
+    assert reconfigured != fresh_edit  # Detection is no longer a category
+    parsed.clear()
+    assert _cached(kb) == reconfigured
+    assert len(parsed) == reconfigured[1]  # another configuration: another cache file
+    assert len(_cache_files(kb)) == 2
+
+
+def test_another_build_date_checks_again_without_parsing_again(kb: Path, parsed: list[str]) -> None:
+    assert _cached(kb) == _fresh(kb)
+    later = dt.date(2026, 1, 1)
+    fresh_later = _fresh(kb, later)
+    assert not any(d.code == "PM409" for d in fresh_later[0])  # the date is no longer ahead
+    parsed.clear()
+    assert _cached(kb, later) == fresh_later
+    assert parsed == []  # the parses were kept; the checks ran again
+    assert _cached(kb) == _fresh(kb)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"not a pickle at all",
+        pickle.dumps({"format": 1, "today": "2025-01-01", "entries": ["a list"]}),
+        pickle.dumps(["another", "layout"]),
+        b"truncated",  # replaced below by the real file cut in half
+    ],
+    ids=["empty", "garbage", "entries-not-a-mapping", "another-layout", "truncated"],
+)
+def test_a_damaged_cache_file_is_an_empty_cache(kb: Path, damage: bytes) -> None:
+    fresh = _fresh(kb)
+    assert _cached(kb) == fresh
+    [cache] = _cache_files(kb)
+    if damage == b"truncated":
+        damage = cache.read_bytes()[: cache.stat().st_size // 2]
+    cache.write_bytes(damage)
+    assert _cached(kb) == fresh
+    assert _cached(kb) == fresh  # and rewritten whole
+    assert pickle.loads(cache.read_bytes())["format"] == 1
+
+
+def test_pmkb_check_uses_the_cache_and_reports_the_same(kb: Path) -> None:
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(PMKB), "check", "--format", "json", "-f", str(kb / "mkdocs.yml")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    cold = check()
+    assert cold.returncode == 1  # the broken files are errors
+    assert json.loads(cold.stdout)
+    assert len(_cache_files(kb)) == 1
+    warm = check()
+    assert (warm.returncode, warm.stdout, warm.stderr) == (
+        cold.returncode,
+        cold.stdout,
+        cold.stderr,
+    )
+    shutil.rmtree(kb / ".pmkb")  # safe to delete
+    assert check().stdout == cold.stdout
+
+
+def test_check_cache_false_writes_nothing(kb: Path) -> None:
+    mkdocs_yml = kb / "mkdocs.yml"
+    mkdocs_yml.write_text(
+        mkdocs_yml.read_text(encoding="utf-8").replace(
+            "  - postmortems\n", "  - postmortems:\n      check_cache: false\n"
+        ),
+        encoding="utf-8",
+    )
+    assert _cached(kb) == _fresh(kb)
+    assert not (kb / CACHE_DIR).exists()
+
+
+def test_the_site_build_uses_the_cache(good_project: Path) -> None:
+    first = build_site(good_project)
+    assert first.returncode == 0, first.stderr
+    [cache] = _cache_files(good_project)
+    written = cache.stat().st_mtime_ns
+    again = build_site(good_project)
+    assert again.returncode == 0, again.stderr
+    assert cache.stat().st_mtime_ns == written  # every file from the cache
+    page = good_project / "site" / "postmortems" / GOOD_NAME.removesuffix(".md") / "index.html"
+    assert "Checkout errors after payments connection pool exhaustion" in page.read_text()
