@@ -14,7 +14,7 @@ import datetime as dt
 import html
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +77,13 @@ def summary_paragraphs(pm: PostMortem, count: int = SUMMARY_PARAGRAPHS) -> list[
     return paragraphs
 
 
-def digest_entry(pm: PostMortem, sources: Sequence[StatusSource] = ()) -> DigestEntry:
+def digest_entry(
+    pm: PostMortem,
+    sources: Sequence[StatusSource] = (),
+    actions: Sequence[ActionEntry] | None = None,
+) -> DigestEntry:
+    """`pm`'s entry; its action items are `actions` when given (the ledger's entries of
+    `pm`), else resolved here through `sources`."""
     paragraphs = summary_paragraphs(pm)
     if pm.meta.impact.summary:
         paragraphs.append(f"**Impact:** {pm.meta.impact.summary}")
@@ -90,19 +96,23 @@ def digest_entry(pm: PostMortem, sources: Sequence[StatusSource] = ()) -> Digest
         services=tuple(pm.meta.services),
         paragraphs=tuple(paragraphs),
         factors=tuple(pm.meta.contributing_factors),
-        actions=tuple(entries_of(pm, sources)),
+        actions=tuple(entries_of(pm, sources) if actions is None else actions),
     )
 
 
 def monthly_digest(
-    postmortems: Iterable[PostMortem], month: str, sources: Sequence[StatusSource] = ()
+    postmortems: Iterable[PostMortem],
+    month: str,
+    sources: Sequence[StatusSource] = (),
+    actions: Mapping[str, Sequence[ActionEntry]] | None = None,
 ) -> Digest:
     """The digest of `month` (YYYY-MM; ValueError otherwise): its post-mortems, oldest first;
-    the action items' statuses as the ledger resolves them (`sources`, then the Status cell)."""
+    the action items' statuses as the ledger resolves them (`sources`, then the Status cell).
+    `actions`: each post-mortem's ledger entries, when the caller has the ledger already."""
     year, number = parse_month(month)
     wanted = f"{year:04d}-{number:02d}"
     chosen = [pm for pm in postmortems if pm.meta.date and month_of(pm.meta.date) == wanted]
-    return _digest(wanted, chosen, sources)
+    return _digest(wanted, chosen, sources, actions)
 
 
 def monthly_digests(
@@ -117,9 +127,16 @@ def monthly_digests(
     return [_digest(month, months[month], sources) for month in sorted(months)]
 
 
-def _digest(month: str, postmortems: list[PostMortem], sources: Sequence[StatusSource]) -> Digest:
+def _digest(
+    month: str,
+    postmortems: list[PostMortem],
+    sources: Sequence[StatusSource],
+    actions: Mapping[str, Sequence[ActionEntry]] | None = None,
+) -> Digest:
     ordered = sorted(postmortems, key=lambda pm: (pm.meta.date or dt.date.min, pm.id))
-    return Digest(month, tuple(digest_entry(pm, sources) for pm in ordered))
+    if actions is None:
+        return Digest(month, tuple(digest_entry(pm, sources) for pm in ordered))
+    return Digest(month, tuple(digest_entry(pm, actions=actions.get(pm.id, ())) for pm in ordered))
 
 
 def _status(entry: ActionEntry) -> str:

@@ -26,7 +26,7 @@ from postmortem_kb.format.frontmatter import ContributingFactor
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.learning.ledger import ActionEntry, Ledger, build_ledger, rates
 from postmortem_kb.learning.metrics import incident_metrics
-from postmortem_kb.learning.recurrence import analyse
+from postmortem_kb.learning.recurrence import Recurrence, analyse
 
 SCHEMA_VERSION = "1.0.0"
 CSV_COLUMNS = (
@@ -83,10 +83,15 @@ def incident_json(pm: PostMortem, actions: Sequence[ActionEntry], as_of: dt.date
 
 
 def export_data(
-    postmortems: Sequence[PostMortem], as_of: dt.date, ledger: Ledger | None = None
+    postmortems: Sequence[PostMortem],
+    as_of: dt.date,
+    ledger: Ledger | None = None,
+    found: Recurrence | None = None,
 ) -> dict[str, Any]:
-    """The export object; `ledger` defaults to the Markdown statuses of `postmortems`."""
+    """The export object; `ledger` defaults to the Markdown statuses of `postmortems`,
+    `found` to their recurrence (a site that has both already passes them)."""
     ledger = ledger or build_ledger(postmortems)
+    found = found or analyse(postmortems)
     totals = rates(ledger.entries, as_of, threshold=0.0)
     by_incident: dict[str, list[ActionEntry]] = defaultdict(list)
     for entry in ledger.entries:
@@ -98,7 +103,7 @@ def export_data(
         "summary": {
             "completion_rate": totals.completion_rate,
             "on_time_rate": totals.on_time_rate,
-            "recurrence_rate": analyse(postmortems).rate,
+            "recurrence_rate": found.rate,
         },
     }
 

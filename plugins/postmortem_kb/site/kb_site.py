@@ -23,7 +23,7 @@ from postmortem_kb.format.markdown import normalise_newlines
 from postmortem_kb.format.model import PostMortem
 from postmortem_kb.learning.export import EXPORT_URI, export_data, export_json
 from postmortem_kb.learning.feed import FEED_URI, atom_feed
-from postmortem_kb.learning.ledger import StatusSource, build_ledger
+from postmortem_kb.learning.ledger import StatusSource
 from postmortem_kb.public.publish import public_page_markdown
 from postmortem_kb.public.redaction import mark_internal_for_site
 from postmortem_kb.search.site.index_writer import SearchMarkup
@@ -132,10 +132,15 @@ class KBSite:
         """`incidents.json`: every incident with its durations, factors and action items and
         the summary rates (`learning.export`, the same object as `pmkb export`), as of the
         build date. Internal only (it names owners); None with `learning_pages: false`."""
-        if not self.config.learning_pages or self.public:
+        learning = self.learning  # its ledger and recurrence: computed once for both
+        if learning is None or self.public:
             return None
-        ledger = build_ledger(self.listings.incidents, self.status_sources)
-        data = export_data(self.listings.incidents, self.today, ledger)
+        data = export_data(
+            self.listings.incidents,
+            self.today,
+            learning.action_ledger,
+            learning.factor_recurrence,
+        )
         return export_json(data, indent=None).encode("utf-8")
 
     @property

@@ -390,7 +390,7 @@ class LearningPages:
             if pm.meta.date is not None:
                 by_month.setdefault(month_of(pm.meta.date), []).append(pm)
         digests = [
-            monthly_digest(by_month[m], m, self.status_sources)
+            monthly_digest(by_month[m], m, actions=self.entries_by_incident)
             for m in digest_months(self.incidents)
         ]
         here = self.at.digests()
