@@ -5,6 +5,7 @@ its listings with its new title."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,11 +13,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from .conftest import GOOD_NAME
+from .conftest import GOOD_NAME, RELATED_NAME, build_site, related_text
 
 GOOD_ID = GOOD_NAME.removesuffix(".md")
 
@@ -79,3 +81,92 @@ def test_an_edited_postmortem_is_served_new_and_its_listings_follow(
         server.send_signal(signal.SIGINT)
         _, errors = server.communicate(timeout=120)
     assert "Traceback" not in errors, errors[-3000:]
+
+
+def _fragment(html: str, start: str, end: str) -> str:
+    """The part of `html` from `start` to the first `end` after it ('' if absent)."""
+    begin = html.find(start)
+    return "" if begin < 0 else html[begin : html.index(end, begin) + len(end)]
+
+
+def test_dirty_rebuilds_serve_what_a_clean_build_makes(
+    make_project: Callable[..., Path], good_text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Under `mkdocs serve --dirty`, after the edited page shows an edit, its header and
+    similar incidents and the generated pages it is listed on (severity listing, ledger,
+    digest, all incidents) are what a clean `mkdocs build` of the same files makes: a
+    page left as it was must not have changed, one that changed must have been redone."""
+    third = (
+        good_text.replace("2024-11-15", "2025-02-03")
+        .replace("related: [2023-06-02-payments-db-failover]", "related: []")
+        .replace("Checkout errors after payments connection pool exhaustion", "Pool at peak")
+    )
+    project = make_project(
+        {
+            GOOD_NAME: good_text,
+            RELATED_NAME: related_text(good_text),
+            "2025-02-03-payments-pool-saturation.md": third,
+        }
+    )
+    port = _free_port()
+    command = [sys.executable, "-m", "mkdocs", "serve", "--dirty", "-a", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(
+        command,
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    base = f"http://127.0.0.1:{port}/"
+    page = f"{base}postmortems/{GOOD_ID}/"
+    source = project / "postmortems" / GOOD_NAME
+    try:
+        _wait_for(page, "Checkout errors after payments connection pool exhaustion", server)
+        text = source.read_text(encoding="utf-8")
+        edited = text.replace("severity: SEV2", "severity: SEV1").replace(
+            "title: Checkout errors after payments connection pool exhaustion",
+            "title: Checkout errors when the pool ran dry",
+        )
+        assert edited != text
+        source.write_text(edited, encoding="utf-8")
+        _wait_for(page, "Checkout errors when the pool ran dry", server)
+        edited = edited.replace(  # what similarity reads: the page's similar incidents too
+            "## Summary\n\n", "## Summary\n\nThe pgbouncer queue saturated at peak.\n\n", 1
+        )
+        source.write_text(edited, encoding="utf-8")
+        _wait_for(page, "The pgbouncer queue saturated at peak.", server)
+        paths = [
+            f"postmortems/{GOOD_ID}/",
+            "incidents/",
+            "incidents/severity/sev1/",
+            "incidents/severity/sev2/",
+            "learning/actions/",
+            "learning/digest/2024-11/",
+        ]
+        served = {path: _get(base + path) for path in paths}
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, errors = server.communicate(timeout=120)
+    assert "Traceback" not in errors, errors[-3000:]
+
+    clean = tmp_path_factory.mktemp("clean")
+    shutil.copytree(project, clean, dirs_exist_ok=True, ignore=shutil.ignore_patterns("site"))
+    build_site(clean)
+    built = {
+        path: (clean / "site" / path / "index.html").read_text(encoding="utf-8") for path in paths
+    }
+    header = ('<section class="pmkb-header"', "</section>")
+    similar = ('<ul class="pmkb-related pmkb-similar">', "</ul>")
+    article = ('<article class="md-content__inner', "</article>")
+    for start, end in (header, similar):
+        assert _fragment(built[paths[0]], start, end)
+        assert _fragment(served[paths[0]], start, end) == _fragment(built[paths[0]], start, end)
+    assert "SEV1" in _fragment(served[paths[0]], *header)
+    assert "Pool at peak" in _fragment(served[paths[0]], *similar)
+    for path in paths[1:]:
+        assert _fragment(served[path], *article) == _fragment(built[path], *article), path
+    assert "Checkout errors when the pool ran dry" in served["incidents/severity/sev1/"]
+    assert "Checkout errors" not in served["incidents/severity/sev2/"]
+    for path in ("learning/actions/", "learning/digest/2024-11/", "incidents/"):
+        assert "Checkout errors when the pool ran dry" in served[path], path
