@@ -61,7 +61,7 @@ from postmortem_kb.site.render_cache import (
     site_paths,
 )
 from postmortem_kb.site.search_markup import facet_order, page_text
-from postmortem_kb.template_inputs import Uncacheable, page_parts, site_inputs
+from postmortem_kb.template_inputs import Uncacheable, page_index, page_parts, site_inputs
 from postmortem_kb.trackers.cache import CacheError
 from postmortem_kb.trackers.lookup import status_sources
 
@@ -114,7 +114,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self._index_writer: threading.Thread | None = None  # `serve`: the index, after a rebuild
         self.page_cache: PageCache | None = None  # finished pages; see _finished_page
         self._nav: Navigation | None = None
-        self._files: Files | None = None
+        self._pages: dict[str, tuple[str, str]] = {}  # src_uri -> URL, title (page_index)
         self._dated = False  # a template shows the build date: it is in every page's key
         self._finished_keys: dict[str, str] = {}  # src_uri -> key, for a page rendered now
 
@@ -318,7 +318,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         env.globals["pmkb_feed"] = (  # the Atom feed's <link> in every page's head
             self.site.feed_uri if self.kb_config.learning_pages and self.site else None
         )
-        self._files = files
+        self._pages = page_index(files)
         self.page_cache = self._page_cache(env, config)
         self._finished_keys = {}
         return env
@@ -344,7 +344,11 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             "plugin": self.kb_config.model_dump(mode="json"),
             "globals": {k: v for k, v in env.globals.items() if k.startswith("pmkb_")},
         }
-        inputs = site_inputs(config, self._nav, THEME_PACKAGE, own)
+        try:
+            inputs = site_inputs(config, self._nav, THEME_PACKAGE, own)
+        except Uncacheable as err:
+            log.debug(f"page cache off: the configuration holds {err}")
+            return None
         self._dated = bool(inputs["dates"])
         return PageCache(self.project.root / PAGE_CACHE_DIR, site_fingerprint(inputs))
 
@@ -456,13 +460,13 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         `main.html` as `pmkb_finished`, which then renders nothing else; otherwise
         `_keep_finished` puts the page into the cache once rendered."""
         context["pmkb_finished"] = None  # type: ignore[typeddict-unknown-key]
-        cache, files = self.page_cache, self._files
-        if cache is None or files is None or page.file.inclusion.is_excluded():
+        cache = self.page_cache
+        if cache is None or page.file.inclusion.is_excluded():
             return context  # a draft under `serve` gets a banner after this hook
         if page.meta.get("template", "main.html") != "main.html":
             return context
         try:
-            key = cache.key(page_parts(page, context, files, dated=self._dated))
+            key = cache.key(page_parts(page, context, self._pages, dated=self._dated))
         except Uncacheable:
             return context
         finished = cache.get(key)

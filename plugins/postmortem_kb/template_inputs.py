@@ -17,7 +17,7 @@ import datetime as dt
 import enum
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -90,15 +90,28 @@ def nav_inputs(items: Iterable[Any]) -> list[Any]:
     ]
 
 
-def page_parts(page: Page, context: TemplateContext, files: Files, *, dated: bool) -> list[str]:
+def page_index(files: Files) -> dict[str, tuple[str, str]]:
+    """Each page's source path -> its URL and title (once every page is read)."""
+    return {f.src_uri: (f.url, f.page.title or "") for f in files.documentation_pages() if f.page}
+
+
+def page_parts(
+    page: Page,
+    context: TemplateContext,
+    pages: Mapping[str, tuple[str, str]],
+    *,
+    dated: bool,
+) -> list[str]:
     """What of `context` the finished `page` depends on beyond the site's part, as strings
-    for `PageCache.key`. Raises `Uncacheable`."""
-    extras = {
-        key: plain(value)
-        for key, value in context.items()
-        if key not in _MKDOCS_CONTEXT and not key.startswith("__")
-    }
-    named = sorted(_linked_pages(extras, files))
+    for `PageCache.key`; `pages`: `page_index`. Raises `Uncacheable`."""
+    extras = to_json(
+        {k: v for k, v in context.items() if k not in _MKDOCS_CONTEXT and not k.startswith("__")}
+    )
+    named = sorted(
+        [name, *pages[name]]
+        for name in {json.loads(m) for m in _MD_STRING.findall(extras)}
+        if name in pages
+    )
     neighbours = [
         [getattr(p, "url", None), p.title] if p is not None else None
         for p in (page.previous_page, page.next_page, page.parent)
@@ -107,7 +120,6 @@ def page_parts(page: Page, context: TemplateContext, files: Files, *, dated: boo
         "url": page.url,
         "src": page.file.src_uri,
         "title": page.title,
-        "meta": plain(page.meta, loose=True),
         "toc": _toc(page.toc),
         "edit_url": page.edit_url,
         "canonical_url": page.canonical_url,
@@ -116,58 +128,59 @@ def page_parts(page: Page, context: TemplateContext, files: Files, *, dated: boo
         "ancestors": [a.title for a in page.ancestors],
         "update_date": page.update_date if dated else None,
         "build_date": str(context.get("build_date_utc"))[:10] if dated else None,
-        "extras": extras,
         "named": named,
     }
-    return [json.dumps(described, sort_keys=True, ensure_ascii=False), page.content or ""]
+    return [
+        to_json(described),
+        to_json(page.meta, loose=True),
+        extras,
+        page.content or "",
+    ]
+
+
+_MD_STRING = re.compile(r'"(?:[^"\\]|\\.)*\.md"')  # a JSON string naming a Markdown file
 
 
 def _toc(toc: Iterable[Any]) -> list[Any]:
     return [[a.level, a.id, a.title, _toc(a.children)] for a in toc]
 
 
-def _linked_pages(extras: Any, files: Files) -> Iterator[tuple[str, str, str]]:
-    """(source path, URL, title) of each page of the site that a string in `extras` names."""
-    for text in set(_strings(extras)):
-        file = files.get_file_from_path(text) if text.endswith(".md") else None
-        if file is not None and file.page is not None:
-            yield text, file.url, file.page.title or ""
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+def to_json(value: Any, *, loose: bool = False) -> str:
+    """`value` as canonical JSON (`_plain_object` for what JSON has no form of). Raises
+    `Uncacheable`, also for keys JSON cannot sort or a value that contains itself."""
+    try:
+        return json.dumps(
+            value,
+            sort_keys=True,
+            ensure_ascii=False,
+            default=lambda v: _plain_object(v, loose=loose),
+        )
+    except (TypeError, ValueError) as err:
+        raise Uncacheable(str(err)) from err
 
 
 def plain(value: Any, *, loose: bool = False) -> Any:
-    """`value` as JSON-able data: dataclasses, mappings, sequences, sets, dates and times,
-    enums, paths and scalars. Anything else raises `Uncacheable`; with `loose` (the configuration, where
-    MkDocs' own option types live) it stands for its type and, for a function or class,
-    its qualified name."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
+    """`value` as JSON-able data (see `_plain_object`)."""
+    return json.loads(to_json(value, loose=loose))
+
+
+def _plain_object(value: Any, *, loose: bool) -> Any:
+    """What JSON has no form of, as what it has: dataclasses, mappings, sets, dates and
+    times, enums, paths. Anything else raises `Uncacheable`; with `loose` (the
+    configuration, where MkDocs' own option types live) it stands for its type and, for a
+    function or class, its qualified name."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: plain(getattr(value, f.name), loose=loose) for f in dataclasses.fields(value)
-        }
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
-        return {str(k): plain(v, loose=loose) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v, loose=loose) for v in value]
+        return {str(k): v for k, v in value.items()}
     if isinstance(value, set | frozenset):
-        return sorted(json.dumps(plain(v, loose=loose), sort_keys=True) for v in value)
+        return sorted(to_json(v, loose=loose) for v in value)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, enum.Enum):
-        return plain(value.value, loose=loose)
+        return value.value
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, re.Pattern):
