@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from postmortem_kb.format.markdown import code_mask, sections, split_row, tables
 
@@ -43,6 +44,10 @@ class Section:
     def is_empty(self) -> bool:
         return not self.text
 
+    @cached_property
+    def first_table(self) -> Table | None:
+        return _first_table(self)
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -66,8 +71,12 @@ class Table:
     header: tuple[Cell, ...]
     rows: tuple[tuple[Cell, ...], ...]
 
+    @cached_property
+    def _names(self) -> list[str]:
+        return [cell.text.strip().lower() for cell in self.header]
+
     def column_index(self, name: str) -> int | None:
-        names = [cell.text.strip().lower() for cell in self.header]
+        names = self._names
         return names.index(name.lower()) if name.lower() in names else None
 
     def cell(self, row: tuple[Cell, ...], name: str) -> Cell | None:
@@ -88,8 +97,15 @@ class Body:
     in_code: tuple[bool, ...] = field(default=(), repr=False)  # per line: fenced code
 
     def section(self, name: str) -> Section | None:
-        wanted = normalise_heading(name)
-        return next((s for s in self.sections if normalise_heading(s.name) == wanted), None)
+        return self._by_name.get(normalise_heading(name))
+
+    @cached_property
+    def _by_name(self) -> dict[str, Section]:
+        """The first section of each normalised name (the checks ask for a few, often)."""
+        found: dict[str, Section] = {}
+        for section in self.sections:
+            found.setdefault(normalise_heading(section.name), section)
+        return found
 
 
 def normalise_heading(name: str) -> str:
@@ -145,7 +161,12 @@ def _code_lines(section: Section) -> Sequence[bool]:
 
 
 def find_table(section: Section) -> Table | None:
-    """The first pipe table in the section, cell by cell, as the site renders it."""
+    """The first pipe table in the section, cell by cell, as the site renders it (found once
+    a section: the parser, the action-item and the public checks all ask)."""
+    return section.first_table
+
+
+def _first_table(section: Section) -> Table | None:
     lines = section.content
     table = next(tables(lines, _code_lines(section)), None)
     if table is None:

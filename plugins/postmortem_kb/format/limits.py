@@ -12,6 +12,8 @@ limits leave a margin of ten times or more.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,13 +68,35 @@ def limit_problems(text: str, first_line: int = 1) -> list[LimitProblem]:
             )
         ]
     problems: dict[str, LimitProblem] = {}
-    in_code = code_mask(lines)
-    for index, line in enumerate(lines):
-        for problem in _line_problems(line, first_line + index, in_code[index]):
+    suspects = _suspect_lines(text, lines)
+    in_code = code_mask(lines) if suspects else []
+    for index in suspects:
+        for problem in _line_problems(lines[index], first_line + index, in_code[index]):
             problems.setdefault(problem.code, problem)
         if len(problems) == 2:
             break
     return sorted(problems.values(), key=lambda p: p.line)
+
+
+# A line that may break a limit: long, a deep prefix (each of its characters is at most one
+# level), an emphasis run, or enough openers to nest too deep. None of these crosses a line.
+_SUSPECT = re.compile(
+    rf"^(?:.{{{MAX_LINE_LENGTH + 1}}}"
+    rf"|[ \t>]{{{MAX_BLOCK_DEPTH + 1}}}"
+    rf"|.*?[*_~]{{{MAX_INLINE_DEPTH + 1}}}"
+    rf"|(?:[^\n\[(]*[\[(]){{{MAX_INLINE_DEPTH + 1}}})",
+    re.MULTILINE,
+)
+
+
+def _suspect_lines(text: str, lines: list[str]) -> list[int]:
+    """The indices of the lines `_line_problems` must look at, in order: a superset of the
+    lines with a problem, found in one scan of the text (most files have none)."""
+    matches = [match.start() for match in _SUSPECT.finditer(text)]
+    if not matches:
+        return []
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+    return [bisect.bisect_right(starts, offset) - 1 for offset in matches]
 
 
 def _line_problems(line: str, number: int, is_code: bool) -> Iterator[LimitProblem]:

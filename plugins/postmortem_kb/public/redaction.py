@@ -44,6 +44,7 @@ _ADMONITION_REST_RE = re.compile(
 _OPEN_RE = re.compile(r"^(?P<indent>[ \t]*)<!--\s*internal\s*-->[ \t]*$", re.IGNORECASE)
 _CLOSE_RE = re.compile(r"^[ \t]*<!--\s*/\s*internal\s*-->[ \t]*$", re.IGNORECASE)
 _ANY_MARKER_RE = re.compile(r"<!--\s*/?\s*internal\s*-->", re.IGNORECASE)
+_INTERNAL_WORD = re.compile("internal", re.IGNORECASE)  # in every marker above
 _CODE_SPAN_RE = re.compile(r"(`+).*?(?<!`)\1(?!`)")
 _HIDDEN = frozenset(name.casefold() for name in INTERNAL_ACTION_COLUMNS)
 ACTION_ITEMS = "Action items"
@@ -185,6 +186,8 @@ def _fenced_lines(lines: list[str]) -> tuple[list[bool], list[MarkerProblem]]:
 
 def _scan(lines: list[str]) -> InternalScan:
     fenced, problems = _fenced_lines(lines)
+    if not _INTERNAL_WORD.search("\n".join(lines)):  # no marker of any kind: most bodies
+        return InternalScan((), tuple(problems))
     blocks: list[InternalBlock] = []
     i = 0
     while i < len(lines):

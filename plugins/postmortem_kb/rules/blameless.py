@@ -84,10 +84,7 @@ def _front_matter_blame(pm: PostMortem, config: KBConfig) -> Iterator[Diagnostic
 def _people_as_causes(pm: PostMortem) -> Iterator[Diagnostic]:
     """A handle, or the name behind a handle of the incident's people, in the root-cause sections."""
     people = {*pm.meta.authors, *(v for v in pm.meta.roles.model_dump().values() if v)}
-    names = {p.lstrip("@").lower() for p in people if len(p.lstrip("@")) > 2}
-    name_pattern = (
-        re.compile(rf"\b({'|'.join(map(re.escape, sorted(names)))})\b", re.I) if names else None
-    )
+    names = sorted({p.lstrip("@").lower() for p in people if len(p.lstrip("@")) > 2})
     for section in pm.body.sections:
         if normalise_heading(section.name) not in _CAUSE_SECTIONS:
             continue
@@ -96,9 +93,7 @@ def _people_as_causes(pm: PostMortem) -> Iterator[Diagnostic]:
             if in_code[offset]:
                 continue
             visible = _INLINE_CODE.sub(lambda m: " " * len(m.group()), line)
-            match = _HANDLE.search(visible) or (
-                name_pattern.search(visible) if name_pattern else None
-            )
+            match = _HANDLE.search(visible) or _first_name(visible, names)
             if match:
                 yield make(
                     pm.source_path,
@@ -108,6 +103,23 @@ def _people_as_causes(pm: PostMortem) -> Iterator[Diagnostic]:
                     column=match.start() + 1,
                     hint="Instead: describe the system condition or missing safeguard, not who acted.",
                 )
+
+
+def _first_name(line: str, names: list[str]) -> re.Match[str] | None:
+    """The leftmost of `names` (sorted) written as a word in `line`, any case, as one
+    alternation of them would find it: at one offset the first name wins. One pattern per
+    name, compiled once (the people recur from file to file; their sets do not)."""
+    found = None
+    for name in names:
+        match = _name_pattern(name).search(line)
+        if match and (found is None or match.start() < found.start()):
+            found = match
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(name)}\b", re.IGNORECASE)
 
 
 def check_blameless(pm: PostMortem, config: KBConfig, today: dt.date) -> Iterator[Diagnostic]:
