@@ -17,7 +17,11 @@ The index itself is `site_index`; decisions and figures are in ARCHITECTURE.md
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from html import unescape
 from html.parser import HTMLParser
+from itertools import accumulate
 
 from postmortem_kb.config import KBConfig
 from postmortem_kb.format.model import PostMortem
@@ -91,45 +95,155 @@ def search_doc(url: str, title: str, html: str, markup: SearchMarkup) -> SearchD
 
 def page_text(html: str) -> str:
     """The text of a rendered page body, one space between words, without the elements
-    of `SKIPPED_CLASSES`, scripts and styles."""
+    of `SKIPPED_CLASSES`, scripts, styles and templates. Every tag (and a stray `<`)
+    separates words: html.parser hands over the text between two tags as one piece.
+
+    Read with one regular expression (`_split_text`) when the page holds only the markup
+    Python-Markdown and the plugin write: tags, end tags and comments; a page with anything
+    else (a script, a doctype, a tag html.parser reads its tolerant way) is read by
+    html.parser (`_parse`). The text is the same either way (`tests/test_page_text.py`)."""
+    text = _split_text(html)
+    if text is None:
+        text = " ".join(_parse(html))
+    return " ".join(text.split())
+
+
+_VOID = "area base br col embed hr img input link meta source track wbr"  # no end tag
+_VOID_TAGS = frozenset(_VOID.split())
+_SKIPPED_TAGS = frozenset({"script", "style", "template"})
+_SP = r"[ \t\n\r\f]"  # what separates attributes in the tags `_split_text` reads
+_TOKEN_PATTERN = rf"""<(?:
+    {{tag}}[a-zA-Z][a-zA-Z0-9-]*)
+    {{attrs}}(?:{_SP}+[^\s"'<>/=]+(?:{_SP}*={_SP}*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)
+    {_SP}*{{empty}}/?)>
+  | /\s*{{end}}[a-zA-Z][-.a-zA-Z0-9:_]*)\s*>  # html.parser's endtagfind
+  | !--.*?--\s*>                               # a comment
+)"""
+"""A tag as html.parser reads it too (attributes quoted, or bare without quotes, `=` or
+`<`), an end tag, or a comment."""
+_GROUPS = ("tag", "attrs", "empty", "end")
+_TOKEN = re.compile(  # one token: its tag name, attributes, "/" of "/>", an end tag's name
+    _TOKEN_PATTERN.format(**{name: f"(?P<{name}>" for name in _GROUPS}), re.DOTALL | re.VERBOSE
+)
+_TOKENS = re.compile(  # for `split`: the texts between tokens, and the tokens
+    "(" + _TOKEN_PATTERN.format(**dict.fromkeys(_GROUPS, "(?:")) + ")", re.DOTALL | re.VERBOSE
+)
+_ATTR = re.compile(rf"""([^\s"'<>/=]+)(?:{_SP}*={_SP}*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+_OTHER_MARKUP = re.compile(r"<[a-zA-Z!/?]")  # in the text between tokens: not read here
+_RAW_TEXT = re.compile(r"<(?:script|style)", re.IGNORECASE)  # html.parser's CDATA content
+_MAYBE_SKIPPED = re.compile(
+    "|".join([*map(re.escape, sorted(SKIPPED_CLASSES)), "&", "<[tT][eE][mM][pP][lL][aA][tT][eE]"])
+)
+"""What a tag that starts a skipped element holds (`&`: a class name may be escaped)."""
+
+
+def _split_text(html: str) -> str | None:
+    """The pieces of text `_parse` finds in `html`, separated by spaces; None unless `html`
+    holds only the tokens of `_TOKEN` (and a stray `<` not followed by a letter, `!`, `/`
+    or `?`), and no script or style, whose text html.parser reads raw."""
+    if _RAW_TEXT.search(html):
+        return None
+    pieces = _TOKENS.split(html)
+    texts, tokens = pieces[0::2], pieces[1::2]  # texts[k] comes before tokens[k]
+    if _OTHER_MARKUP.search(" ".join(texts)):
+        return None
+    tags = "".join(tokens)
+    if _MAYBE_SKIPPED.search(tags):
+        _drop_skipped(texts, tokens, tags)
+    text = " ".join(texts)
+    if "<" in text:  # html.parser hands over a stray "<" as a piece of its own
+        text = text.replace("<", " < ")
+    return unescape(text) if "&" in text else text
+
+
+def _drop_skipped(texts: list[str], tokens: list[str], tags: str) -> None:
+    """Empty the texts inside skipped elements. Only a token holding what `_MAYBE_SKIPPED`
+    finds can open one; each found in `tags` (the tokens one after the other, where it
+    cannot span two: it holds no `>`) is mapped to its token by the tokens' ends."""
+    ends = list(accumulate(map(len, tokens)))
+    decided = 0  # tokens before this one are inside a skipped element or outside any
+    for found in _MAYBE_SKIPPED.finditer(tags):
+        k = bisect_right(ends, found.start())
+        if k < decided or not _opens_skipped(_TOKEN.match(tokens[k])):
+            continue
+        end = _skipped_end(tokens, k)
+        for i in range(k + 1, end + 1):
+            texts[i] = ""
+        decided = end + 1
+
+
+def _opens_skipped(token: re.Match[str] | None) -> bool:
+    assert token is not None  # a token of `_TOKENS.split` is one of `_TOKEN`
+    tag = token.group("tag")
+    if tag is None or token.group("empty"):
+        return False  # an end tag, a comment, or a start and end tag at once
+    tag = tag.lower()
+    if tag in _VOID_TAGS:
+        return False
+    return tag in _SKIPPED_TAGS or bool(_classes(token.group("attrs")) & SKIPPED_CLASSES)
+
+
+def _skipped_end(tokens: list[str], k: int) -> int:
+    """The token that closes the skipped element `tokens[k]` opens (counting as html.parser
+    does: every start tag one deeper, every end tag one up), or `len(tokens)` if none does."""
+    depth = 1
+    for j in range(k + 1, len(tokens)):
+        token = _TOKEN.match(tokens[j])
+        assert token is not None
+        tag, empty, end = token.group("tag", "empty", "end")
+        if tag is not None:
+            if not empty and tag.lower() not in _VOID_TAGS:
+                depth += 1
+        elif end is not None and end.lower() not in _VOID_TAGS:
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(tokens)
+
+
+def _classes(attrs: str) -> set[str]:
+    """The class names of a tag's attributes (the last `class` attribute, as html.parser)."""
+    if not attrs or "class" not in attrs.lower():
+        return set()
+    value = ""
+    for name, quoted in _ATTR.findall(attrs):
+        if name.lower() == "class":
+            value = quoted[1:-1] if quoted[:1] in ("'", '"') else quoted
+    return set((unescape(value) if "&" in value else value).split())
+
+
+def _parse(html: str) -> list[str]:
+    """The pieces of text of `html` as html.parser reads it. A marked section it does not
+    know (`<![foo[`, which raw HTML in Markdown passes through) fails html.parser with an
+    AssertionError; such a page is read with every `<![` as text."""
     parser = _TextParser()
-    parser.feed(html)
-    parser.close()
-    return " ".join(" ".join(parser.parts).split())
-
-
-_VOID_TAGS = "area base br col embed hr img input link meta source track wbr"
-_BLOCK_TAGS = "p div li td th tr h1 h2 h3 h4 h5 h6 pre blockquote dt dd table ul ol section"
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError:
+        return _parse(html.replace("<![", "&lt;!["))
+    return parser.parts
 
 
 class _TextParser(HTMLParser):
-    VOID = frozenset(_VOID_TAGS.split())
-    BLOCKS = frozenset(_BLOCK_TAGS.split())  # a space around their text
-
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0  # depth inside a skipped element
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.VOID:
+        if tag in _VOID_TAGS:
             return
         if self._skipping:
             self._skipping += 1
             return
         classes = set((dict(attrs).get("class") or "").split())
-        if tag in ("script", "style", "template") or classes & SKIPPED_CLASSES:
+        if tag in _SKIPPED_TAGS or classes & SKIPPED_CLASSES:
             self._skipping = 1
-        elif tag in self.BLOCKS:
-            self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.VOID:
-            return
-        if self._skipping:
+        if tag not in _VOID_TAGS and self._skipping:
             self._skipping -= 1
-        elif tag in self.BLOCKS:
-            self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
