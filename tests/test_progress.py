@@ -53,6 +53,13 @@ def test_the_first_index_shows_progress_on_a_terminal_only(tmp_path: Path) -> No
     assert piped.returncode == 0 and "Indexing" not in piped.stderr
 
 
+def test_writing_the_first_index_shows_progress_too(tmp_path: Path) -> None:
+    shown = _search_on_a_terminal(_kb(tmp_path))
+    parsing, _, writing = shown.partition("Writing the index")
+    assert "Indexing" in parsing and "100%" in parsing
+    assert "100%" in writing and "Indexing" not in writing
+
+
 def test_a_large_check_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     project = _kb(tmp_path)  # made clean below, so `pmkb check` exits 0
     (project / "kb" / "runbooks").mkdir()

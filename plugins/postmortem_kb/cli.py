@@ -223,7 +223,7 @@ def search(query: tuple[str, ...], config_file: Path, limit: int, as_json: bool)
     files = find_postmortem_files([project.postmortems_dir])
     try:
         with SearchIndex(project.root / CACHE_DIR) as index:
-            refresh(index, files, project.root, lambda total: progress_bar(total, "Indexing"))
+            refresh(index, files, project.root, progress_bar)
             hits = index.search(" ".join(query), limit=limit)
     except QueryError as err:
         raise click.UsageError(str(err)) from err

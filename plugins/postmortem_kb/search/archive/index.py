@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,7 @@ from postmortem_kb.search.archive.analysis import (
 from postmortem_kb.search.archive.query import ParsedQuery, containing, parse_query
 from postmortem_kb.search.archive.scoring import SaturatedTfIdf
 from postmortem_kb.search.archive.snippets import SnippetFragment, Stems, fragments
+from postmortem_kb.search.archive.writer import ArchiveWriter, in_units
 
 # Bump whenever the schema or the analysis changes (analysis.py): existing indexes are then
 # rebuilt.
@@ -66,9 +68,12 @@ SCHEMA_VERSION = 2
 _INDEX_PREFIX = "pmkb_v"
 
 LOCK_TIMEOUT = 10.0  # seconds to wait for another process's update to finish
-# Postings buffered before spilling to sorted runs on disk (Whoosh's default is 128): a full
-# build of 2,000 post-mortems takes 30% less time, for about 200 MB more at its peak.
-WRITER_MEMORY_MB = 256
+
+ProgressOf = Callable[[int, str], AbstractContextManager[Callable[[int], None] | None]]
+"""Given how many items a step has and its label, a context yielding a callback to call
+with how many more are done, or None (the CLI's `progress.progress_bar`: a bar on a
+terminal only)."""
+WRITING = "Writing the index"
 
 # A word or phrase must be in the content (title, summary, body, factors, services and
 # tags); found in the title or summary too, it scores more: a title match ranks first.
@@ -128,19 +133,25 @@ class SearchIndex:
         self._ix.close()
 
     def update(
-        self, documents: Iterable[SearchDocument], *, unchanged: Collection[str] = ()
+        self,
+        documents: Iterable[SearchDocument],
+        *,
+        unchanged: Collection[str] = (),
+        progress: ProgressOf | None = None,
     ) -> UpdateStats:
         """Make the index hold exactly ``documents``, re-indexing only changed ones.
 
         ``unchanged`` names indexed documents the caller knows are current (see
         `fingerprints`) and does not pass, so it need not rebuild them. Everything happens in
-        one writer commit, so readers never see half an update.
+        one writer commit, so readers never see half an update. ``documents`` are read as
+        they come (an iterator can parse them meanwhile); the commit, which writes them,
+        goes to ``progress`` counted in documents.
         """
         if not self._searcher.up_to_date():  # another process updated the index
             self._reopen()
         existing = self._revisions()
         try:
-            writer = self._ix.writer(timeout=LOCK_TIMEOUT, limitmb=WRITER_MEMORY_MB)
+            writer = ArchiveWriter(self._ix, timeout=LOCK_TIMEOUT)
         except LockError:
             raise IndexLockedError("the search index is being updated by another process") from None
         try:
@@ -149,7 +160,11 @@ class SearchIndex:
             writer.cancel()
             raise
         if stats.changed:
-            writer.commit()
+            written = stats.added + stats.updated
+            with progress(written, WRITING) if progress else nullcontext() as advance:
+                if advance is not None:
+                    writer.pool.progress = in_units(advance, written)
+                writer.commit()
             self._reopen()
         else:
             writer.cancel()

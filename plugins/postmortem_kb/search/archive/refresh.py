@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from postmortem_kb.format.archive import display_path
@@ -18,14 +18,11 @@ from postmortem_kb.format.model import PostMortem
 from postmortem_kb.format.parser import parse_file
 from postmortem_kb.format.plaintext import markdown_to_text
 from postmortem_kb.search.archive.analysis import SearchDocument
-from postmortem_kb.search.archive.index import SearchIndex, UpdateStats
+from postmortem_kb.search.archive.index import ProgressOf, SearchIndex, UpdateStats
 from postmortem_kb.similarity.profiles import section_text
 
 CACHE_DIR = Path(".pmkb") / "search"
-
-ProgressOf = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
-"""Given how many files are to be parsed, a context yielding a callback to call with 1 as
-each is done, or None (the CLI's `progress.progress_bar`: a bar on a terminal only)."""
+INDEXING = "Indexing"
 
 
 def fingerprint(data: bytes) -> str:
@@ -52,8 +49,10 @@ def search_document(pm: PostMortem, file_fingerprint: str) -> SearchDocument:
 def refresh(
     index: SearchIndex, files: Sequence[Path], root: Path, progress: ProgressOf | None = None
 ) -> UpdateStats:
-    """Make `index` hold `files` (post-mortem paths), parsing only the changed ones (their
-    count goes to `progress`, which is told of each one parsed).
+    """Make `index` hold `files` (post-mortem paths), parsing only the changed ones.
+
+    `progress` is told of two steps: the changed files, each parsed and added to the
+    index's writer, then the writing of the index (see `SearchIndex.update`).
 
     A file that cannot be read or parsed is left out of the index; `pmkb check` says why.
     """
@@ -69,12 +68,19 @@ def refresh(
             unchanged.append(path.stem)
         else:
             changed.append((path, current))
-    documents = []
-    with progress(len(changed)) if progress else nullcontext() as advance:
+    documents = _parsed(changed, root, progress)
+    return index.update(documents, unchanged=unchanged, progress=progress)
+
+
+def _parsed(
+    changed: list[tuple[Path, str]], root: Path, progress: ProgressOf | None
+) -> Iterator[SearchDocument]:
+    """The changed files' documents, parsed one at a time as the index's writer asks for
+    them (the first step of `refresh`'s progress; it ends with the last one)."""
+    with progress(len(changed), INDEXING) if progress else nullcontext() as advance:
         for path, current in changed:
             pm = parse_file(path, display_path(path, root)).postmortem
             if pm is not None:
-                documents.append(search_document(pm, current))
+                yield search_document(pm, current)
             if advance is not None:
                 advance(1)
-    return index.update(documents, unchanged=unchanged)
