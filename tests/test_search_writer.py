@@ -1,14 +1,18 @@
 """The archive search's index writer (`search/archive/writer.py`): the index it writes holds
 the same postings and stored fields as one written by Whoosh's own writer, after a first
-index and after updates that merge segments, and it tells how far its commit is."""
+index and after updates that merge segments, and it tells how far its commit is; and text
+is analyzed for indexing into the terms that queries are analyzed into."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from postmortem_kb.search.archive import index as search_index
-from postmortem_kb.search.archive.analysis import SearchDocument, revision, schema
+from postmortem_kb.search.archive.analysis import SearchDocument, revision, schema, word_analyzer
 from postmortem_kb.search.archive.index import SearchIndex
 from postmortem_kb.search.archive.writer import TermPool, in_units
 from whoosh.index import create_in
@@ -83,3 +87,36 @@ def test_the_pool_reports_every_posting_written_in_whole_units() -> None:
         ("content", b"pool", 2),
     ]
     assert postings[0][4] == b"" and sum(told) == 2
+
+
+def _words_and_pairs(text: str) -> list[str]:
+    """What the text fields index, from the analyzer that queries and snippets use."""
+    words = [token.text for token in word_analyzer()(text)]
+    terms = []
+    for number, word in enumerate(words):
+        terms.append(word)
+        if number:
+            terms.append(f"{words[number - 1]} {word}")
+    return terms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The connection pool of payments-api was EXHAUSTED after v1.2.3 shipped.",
+        "Straße ÉCOLE naïve 東京 café_au_lait max_connections 10.0.0.1 example.com.",
+        "",
+        "one",
+        "Timeouts, timed out; retrying... retried! 49 minutes (p95) — 7% of requests.",
+    ],
+)
+def test_indexing_analyzes_text_as_queries_do(text: str) -> None:
+    field = schema()["content"]
+    assert [token.text for token in field.analyzer(text, mode="index")] == _words_and_pairs(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_indexing_analyzes_any_text_as_queries_do(text: str) -> None:
+    field = schema()["content"]
+    assert [token.text for token in field.analyzer(text, mode="index")] == _words_and_pairs(text)

@@ -25,7 +25,7 @@ Choices made for speed (pure-Python Whoosh, 10,000 documents, p95 under 50 ms):
   ``summary`` (x2) only add score, as an optional part of the query (see
   ``SearchIndex._ranked``).
 * Phrases are pairs of consecutive terms indexed as single terms (see
-  ``analysis._WithPairs``), not positions.
+  ``analysis._WordsWithPairs``), not positions.
 * Scoring is BM25 without length normalization (see ``scoring.SaturatedTfIdf``): no
   length to read for each document scored.
 * Dates are also indexed as ``year`` and ``month`` terms (see ``query._date_range``).
@@ -64,7 +64,7 @@ from postmortem_kb.search.archive.writer import ArchiveWriter, in_units
 
 # Bump whenever the schema or the analysis changes (analysis.py): existing indexes are then
 # rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _INDEX_PREFIX = "pmkb_v"
 
 LOCK_TIMEOUT = 10.0  # seconds to wait for another process's update to finish

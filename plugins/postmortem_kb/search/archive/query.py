@@ -146,7 +146,7 @@ def containing(terms: tuple[str, ...], field: str = "content", boost: float = 1.
     """Documents having a word, or a phrase, in ``field``.
 
     A phrase (or a hyphenated word such as ``payments-api``, which analyzes into several
-    terms) is looked up as its consecutive pairs of terms (see analysis._WithPairs). A phrase of
+    terms) is looked up as its consecutive pairs of terms (see analysis._WordsWithPairs). A phrase of
     three words or more can then match a document that has its pairs apart; rare.
     """
     if len(terms) == 1:
