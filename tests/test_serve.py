@@ -92,7 +92,8 @@ def _fragment(html: str, start: str, end: str) -> str:
 def test_dirty_rebuilds_serve_what_a_clean_build_makes(
     make_project: Callable[..., Path], good_text: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Under `mkdocs serve --dirty`, after the edited page shows an edit, its header and
+    """Under `mkdocs serve --dirty`, after the edited page shows edits (its severity and
+    title, its summary, then its lessons, which no generated page reads), its header and
     similar incidents and the generated pages it is listed on (severity listing, ledger,
     digest, all incidents) are what a clean `mkdocs build` of the same files makes: a
     page left as it was must not have changed, one that changed must have been redone."""
@@ -136,6 +137,9 @@ def test_dirty_rebuilds_serve_what_a_clean_build_makes(
         )
         source.write_text(edited, encoding="utf-8")
         _wait_for(page, "The pgbouncer queue saturated at peak.", server)
+        # what no generated page reads: the last build's listings and Learning pages stay
+        source.write_text(f"{edited.rstrip()}\n\nA lesson added while serving.\n", "utf-8")
+        _wait_for(page, "A lesson added while serving.", server)
         paths = [
             f"postmortems/{GOOD_ID}/",
             "incidents/",

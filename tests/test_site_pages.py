@@ -526,3 +526,42 @@ def test_a_runbook_nobody_used_says_so() -> None:
         "# DB\n", "runbooks/db.md"
     )
     assert site.header("postmortems/nothing.md") is None
+
+
+def test_a_rebuild_takes_the_last_sites_pages_only_when_they_read_the_same() -> None:
+    """`mkdocs serve` hands the last build's `KBSite` to the next: its generated pages (and
+    export) are taken when the incidents show the same `generated_view`, and made again
+    otherwise, then equal to those of a site built from scratch."""
+    good = (
+        Path(__file__).parent / "fixtures" / "2024-11-15-payments-pool-exhaustion.md"
+    ).read_text(encoding="utf-8")
+
+    def site(text: str, previous: KBSite | None = None, today: dt.date = TODAY) -> KBSite:
+        pm = parse_text(text, Path("postmortems/a.md"), "postmortems/a.md").postmortem
+        assert pm is not None
+        other = incident("2024-01-02-other", actions=[("2024-06-01", "open")])
+        return KBSite(
+            newest_first(pm, other), CONFIG, runbook_uris={}, today=today, previous=previous
+        )
+
+    def shown(s: KBSite) -> list[tuple[str, str, str]]:
+        return [
+            (p.src_uri, p.markdown, s.page_html(p.markdown, p.src_uri)) for p in s.generated_pages()
+        ]
+
+    first = site(good)
+    pages, export = first.generated_pages(), first.export()
+    lessons = site(good.rstrip() + "\n\nOne more lesson, written while serving.\n", first)
+    assert lessons.generated_pages() is pages and lessons.export() is export
+    assert site(good, first, today=TODAY + dt.timedelta(days=1)).generated_pages() is not pages
+    changes = [
+        good.replace("severity: SEV2", "severity: SEV1"),
+        good.replace("## Summary\n\n", "## Summary\n\nThe pool ran dry at peak.\n\n", 1),
+        good.replace("| PLAT-881 | open |", "| PLAT-881 | done 2025-01-10 |"),
+    ]
+    for changed in changes:
+        assert changed != good
+        again = site(changed, first)
+        assert again.generated_pages() is not pages
+        assert shown(again) == shown(site(changed)) != shown(first)
+        assert again.export() == site(changed).export()

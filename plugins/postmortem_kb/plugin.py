@@ -243,6 +243,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             public=public,
             directory_urls=config.use_directory_urls,
             status_sources=_status_sources(self.project),
+            previous=self.site if self._serving else None,  # its pages, if still the same
         )
         generated: dict[str, object] = {}
         for page in self.site.generated_pages():

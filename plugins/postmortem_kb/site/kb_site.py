@@ -67,11 +67,14 @@ class KBSite:
         public: bool = False,
         directory_urls: bool = True,
         status_sources: Sequence[StatusSource] = (),
+        previous: KBSite | None = None,
     ) -> None:
         """`incidents` newest first; `runbook_uris` maps runbook ids to their source paths.
         `public`: the public site, whose `incidents` are `public.public_archive`'s.
         `directory_urls`: MkDocs' `use_directory_urls` (the ledger's HTML links follow it);
-        `status_sources`: the ledger's, before the Status cells (the tracker cache)."""
+        `status_sources`: the ledger's, before the Status cells (the tracker cache);
+        `previous`: the last build's site under `mkdocs serve`, whose generated pages are
+        taken when they read the same (`_reuse`)."""
         self.config = config
         self.directory_urls = directory_urls
         self.status_sources = status_sources
@@ -87,10 +90,42 @@ class KBSite:
         self.layout = SiteLayout.of(config)
         self._postmortems = {self.layout.postmortem(pm.id): pm for pm in incidents}
         self._headers: dict[str, PostMortemHeader] = {}
+        self._pages: list[GeneratedPage] | None = None
+        self._export: bytes | None = None
+        self._inputs = (config, today, runbook_uris, public, directory_urls, tuple(status_sources))
+        if previous is not None:
+            self._reuse(previous)
+
+    def _reuse(self, previous: KBSite) -> None:
+        """Take `previous`'s generated pages (listings, Learning pages, the tables put in
+        after Markdown, the export) when they would come out the same: the same settings
+        and the same incidents in the same order, each the same object (a file `mkdocs
+        serve` did not parse again, `rules.archive.FileChecks`) or one that shows the same
+        `generated_view` (an edit of its timeline or lessons). Else all are made again."""
+        if previous._pages is None or previous._inputs != self._inputs:
+            return
+        mine, theirs = self.listings.incidents, previous.listings.incidents
+        if len(mine) != len(theirs) or not all(
+            a is b or generated_view(a) == generated_view(b)
+            for a, b in zip(mine, theirs, strict=True)
+        ):
+            return
+        self.index_pages, self._pages, self._export = (
+            previous.index_pages,
+            previous._pages,
+            previous._export,
+        )
+        for name in ("learning", "action_summary"):  # cached properties, if computed
+            if name in previous.__dict__:
+                self.__dict__[name] = previous.__dict__[name]
 
     def generated_pages(self) -> list[GeneratedPage]:
-        learning = self.learning.pages() if self.learning else ()
-        return [*self.index_pages.pages(), *learning]
+        """The listings and Learning pages, made once (and kept by the next build's site
+        when they read the same, `_reuse`)."""
+        if self._pages is None:
+            learning = self.learning.pages() if self.learning else ()
+            self._pages = [*self.index_pages.pages(), *learning]
+        return self._pages
 
     @cached_property
     def learning(self) -> LearningPages | None:
@@ -135,13 +170,15 @@ class KBSite:
         learning = self.learning  # its ledger and recurrence: computed once for both
         if learning is None or self.public:
             return None
-        data = export_data(
-            self.listings.incidents,
-            self.today,
-            learning.action_ledger,
-            learning.factor_recurrence,
-        )
-        return export_json(data, indent=None).encode("utf-8")
+        if self._export is None:
+            data = export_data(
+                self.listings.incidents,
+                self.today,
+                learning.action_ledger,
+                learning.factor_recurrence,
+            )
+            self._export = export_json(data, indent=None).encode("utf-8")
+        return self._export
 
     @property
     def export_uri(self) -> str:
@@ -242,6 +279,15 @@ class KBSite:
     def action_summary(self) -> ActionSummary:
         """Open and overdue action items as of the build date."""
         return action_summary(self.listings.incidents, self.today, self.status_sources)
+
+
+def generated_view(pm: PostMortem) -> tuple[object, ...]:
+    """What the generated pages (listings, Learning pages, the export) read of `pm`: where
+    it is, its front matter, its action items and its Summary (the digest's paragraphs).
+    Two post-mortems with the same view give the same generated pages."""
+    summary = pm.body.section("Summary")
+    content = summary.content if summary is not None else None
+    return pm.id, pm.source_path, pm.meta, pm.action_items, content
 
 
 def runbook_uris(src_uris: Iterable[str], runbooks_dir: str) -> dict[str, str]:
