@@ -46,6 +46,8 @@ from postmortem_kb.public.publish import (
 from postmortem_kb.rules.archive import FileChecks, load_project_archive
 from postmortem_kb.rules.check_cache import CheckCache, load_cached_archive, open_check_cache
 from postmortem_kb.search.site.index_writer import SearchDoc, write_index
+from postmortem_kb.search.site.terms_cache import CACHE_DIR as TERMS_CACHE_DIR
+from postmortem_kb.search.site.terms_cache import TermsCache
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
 from postmortem_kb.site.listings import SiteLayout
 from postmortem_kb.site.offline import other_hosts, uses_web_fonts
@@ -498,12 +500,15 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         if not self.kb_config.site_search:
             return
         site_dir, docs = Path(config.site_dir), list(self._search_docs.values())
+        cache = None  # the pages' terms (`render_cache` option), in .pmkb/search/
+        if self.kb_config.render_cache and self.project is not None:
+            cache = TermsCache(self.project.root / TERMS_CACHE_DIR)
         if self._serving and self._index_writer is not None and not self.kb_config.public:
             self._await_index()
-            self._index_writer = threading.Thread(target=_write_index, args=(site_dir, docs))
+            self._index_writer = threading.Thread(target=_write_index, args=(site_dir, docs, cache))
             self._index_writer.start()
             return
-        _write_index(site_dir, docs)
+        _write_index(site_dir, docs, cache)
         if self._serving:  # the first build's index is there when the site is first served
             self._index_writer = threading.Thread(target=lambda: None)
             self._index_writer.start()
@@ -565,12 +570,17 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         return server
 
 
-def _write_index(site_dir: Path, docs: list[SearchDoc]) -> None:
+def _write_index(site_dir: Path, docs: list[SearchDoc], cache: TermsCache | None) -> None:
     start = time.perf_counter()
-    stats = write_index(site_dir, docs)
+    if cache is None:
+        stats = write_index(site_dir, docs)
+    else:
+        stats = write_index(site_dir, docs, weighted_terms=cache.weighted_terms)
+        cache.save()
     log.info(
         f"site search: {stats.documents} pages indexed in {time.perf_counter() - start:.1f} s "
-        f"({stats.terms} terms; {stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files)"
+        f"({stats.terms} terms; {stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files"
+        + (f"; {cache.misses} pages tokenized, {cache.hits} from the cache)" if cache else ")")
     )
 
 

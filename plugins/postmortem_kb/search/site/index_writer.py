@@ -45,9 +45,13 @@ import re
 import shutil
 import struct
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
 
 OUTPUT_SUBDIR = "pmkb-search"
 FORMAT_VERSION = 1
@@ -78,11 +82,39 @@ def normalise(word: str) -> str:
     return word
 
 
+class _Terms(dict[str, str]):
+    """Word -> its index term (`normalise`; "" for a word longer than `MAX_TERM_LENGTH`),
+    kept for every word met: the words of an archive are a few thousand, its text millions."""
+
+    def __missing__(self, word: str) -> str:
+        self[word] = term = normalise(word) if len(word) <= MAX_TERM_LENGTH else ""
+        return term
+
+
+_TERMS = _Terms()
+
+
 def tokens(text: str) -> Iterator[str]:
     """The index terms of `text`, in order, stop words included."""
     for word in _WORD.findall(text.lower()):
-        if len(word) <= MAX_TERM_LENGTH:
-            yield normalise(word)
+        if term := _TERMS[word]:
+            yield term
+
+
+def term_counts(text: str) -> Counter[str]:
+    """How often each of the `tokens` of `text` occurs."""
+    counts = Counter(map(_TERMS.__getitem__, _WORD.findall(text.lower())))
+    del counts[""]
+    return counts
+
+
+class WeightedTerms(NamedTuple):
+    """A document's terms (stop words out, each once), their weighted frequencies, and the
+    document's length in terms (stop words in)."""
+
+    terms: list[str]
+    frequencies: list[float]
+    length: int
 
 
 @dataclass(frozen=True)
@@ -106,23 +138,33 @@ class SearchDoc:
     body: str  # the page's text
     markup: SearchMarkup = field(default_factory=SearchMarkup)
 
-    def weighted_terms(self) -> tuple[dict[str, float], int]:
-        """Weighted term frequencies (stop words out) and the document's length in terms."""
-        counts: dict[str, float] = defaultdict(float)
-        length = 0
-        fields = (
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        """The searched text by field (`FIELD_WEIGHTS`): all the index reads of a page."""
+        return (
             ("title", self.title),
             ("labels", " ".join(self.markup.labels)),
             ("lead", self.markup.lead),
             ("body", self.body),
         )
-        for name, text in fields:
+
+    def weighted_terms(self) -> WeightedTerms:
+        """Weighted term frequencies (stop words out) and the document's length in terms.
+        A frequency is a sum of field weights times counts, exact in floating point (the
+        weights are halves), so the order of the additions does not matter."""
+        counts: dict[str, float] = {}
+        length = 0
+        for name, text in reversed(self.fields()):  # the body first: the most terms
             weight = FIELD_WEIGHTS[name]
-            for term in tokens(text):
-                length += 1
-                if term not in STOP_WORDS:
-                    counts[term] += weight
-        return counts, length
+            found = term_counts(text)
+            length += sum(found.values())
+            for stop_word in STOP_WORDS.intersection(found):
+                del found[stop_word]
+            if not counts:
+                counts = {term: weight * count for term, count in found.items()}
+                continue
+            for term, count in found.items():
+                counts[term] = counts.get(term, 0.0) + weight * count
+        return WeightedTerms(list(counts), list(counts.values()), length)
 
     def excerpt(self, words: int = 40) -> str:
         """The lead, or the first `words` words of the body."""
@@ -151,29 +193,82 @@ def ordered(docs: Iterable[SearchDoc]) -> list[SearchDoc]:
     return incidents + others
 
 
+@dataclass(frozen=True)
+class Postings:
+    """Every term's postings, in arrays: term `i`'s are `docs[starts[i]:starts[i + 1]]`
+    (ids ascending) with their `impacts` (1..255)."""
+
+    terms: list[str]  # by term id: in the order the documents first have them
+    starts: np.ndarray  # len(terms) + 1 offsets into docs and impacts
+    docs: np.ndarray  # int64
+    impacts: np.ndarray  # uint8
+
+
+class _TermIds(dict[str, int]):
+    """Term -> id, a new term taking the next id when first looked up."""
+
+    def __missing__(self, term: str) -> int:
+        self[term] = value = len(self)
+        return value
+
+
+def postings(weighted: Sequence[WeightedTerms]) -> Postings | None:
+    """BM25 (see the module docstring) of each document's terms (`weighted`, in id order),
+    quantised; None if no document has a term. The arithmetic is that of one posting at a
+    time in Python floats (the same operations in the same order on float64 arrays, `log`
+    from `math`), so the impacts are the same bytes whatever the number of documents."""
+    n = len(weighted)
+    ids_of = _TermIds()
+    ids = np.fromiter(
+        chain.from_iterable(map(ids_of.__getitem__, w.terms) for w in weighted), np.int64
+    )
+    if not len(ids):
+        return None
+    tf = np.fromiter(chain.from_iterable(w.frequencies for w in weighted), np.float64, len(ids))
+    docs = np.repeat(np.arange(n, dtype=np.int64), [len(w.terms) for w in weighted])
+    lengths = np.array([w.length for w in weighted], dtype=np.float64)
+    average = sum(w.length for w in weighted) / n or 1.0
+    norm = K1 * (1 - B + B * lengths / average)
+    df = np.bincount(ids, minlength=len(ids_of))
+    idf = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df.tolist()])
+    scores = idf[ids] * tf * (K1 + 1) / (tf + norm[docs])
+    quantised = np.clip(np.rint(scores / scores.max() * 255), 1, 255).astype(np.uint8)
+    order = np.argsort(ids, kind="stable")  # by term, each term's documents in id order
+    starts = np.concatenate(([0], np.cumsum(df)))
+    return Postings(list(ids_of), starts, docs[order], quantised[order])
+
+
 def impacts(docs: Sequence[SearchDoc]) -> dict[str, list[tuple[int, int]]]:
     """Each term's postings: (document id, impact 1..255), in id order."""
-    weighted = [doc.weighted_terms() for doc in docs]
-    if not weighted:
-        return {}
-    average = sum(length for _, length in weighted) / len(weighted) or 1.0
-    df: Counter[str] = Counter()
-    for counts, _ in weighted:
-        df.update(counts.keys())
-    n = len(docs)
-    idf = {term: math.log(1 + (n - d + 0.5) / (d + 0.5)) for term, d in df.items()}
-    scores: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for doc_id, (counts, length) in enumerate(weighted):
-        norm = K1 * (1 - B + B * length / average)
-        for term, tf in counts.items():
-            scores[term].append((doc_id, idf[term] * tf * (K1 + 1) / (tf + norm)))
-    if not scores:
-        return {}  # nothing but stop words
-    top = max(score for postings in scores.values() for _, score in postings)
-    return {
-        term: [(doc_id, max(1, min(255, round(score / top * 255)))) for doc_id, score in postings]
-        for term, postings in scores.items()
-    }
+    found = postings([doc.weighted_terms() for doc in docs])
+    if found is None:
+        return {}  # no documents, or nothing but stop words
+    pairs = list(zip(found.docs.tolist(), found.impacts.tolist(), strict=True))
+    bounds = found.starts.tolist()
+    return {term: pairs[bounds[i] : bounds[i + 1]] for i, term in enumerate(found.terms)}
+
+
+def encoded(found: Postings) -> tuple[bytes, list[int]]:
+    """Every term's postings encoded as `encode_postings` does, term after term, and where
+    each term's bytes start (and the last ends), computed on the arrays at once."""
+    deltas = np.diff(found.docs, prepend=0)
+    firsts = found.starts[:-1]
+    deltas[firsts] = found.docs[firsts]  # a term's first posting: its document id
+    widths = np.ones(len(deltas), dtype=np.int64)  # the varint's bytes: 7 bits each
+    for bits in (7, 14, 21, 28, 35, 42, 49, 56):
+        widths += deltas >= (1 << bits)
+    sizes = widths + 1  # and the impact byte
+    ends = np.cumsum(sizes)
+    begins = ends - sizes
+    out = np.zeros(int(ends[-1]), dtype=np.uint8)
+    for byte in range(int(widths.max())):
+        has = widths > byte
+        value = (deltas[has] >> (7 * byte)) & 0x7F
+        more = widths[has] > byte + 1
+        out[begins[has] + byte] = value | (more.astype(np.int64) << 7)
+    out[begins + widths] = found.impacts
+    bounds = np.concatenate(([0], ends))[found.starts]
+    return out.tobytes(), bounds.tolist()
 
 
 def _varint(value: int) -> bytes:
@@ -205,30 +300,33 @@ def _utf16(term: str) -> bytes:
 _HEADER_BYTES_PER_TERM = 12  # about: quotes and commas, its df and offset in the header
 
 
-def shards(postings: Mapping[str, Sequence[tuple[int, int]]]) -> Iterator[bytes]:
-    """Term shards (see the module docstring), terms in sorted order."""
+def shards(found: Postings) -> Iterator[tuple[str, bytes]]:
+    """Term shards (see the module docstring), terms in sorted order, each with its first
+    term (the manifest lists them)."""
+    data, bounds = encoded(found)
+    df = np.diff(found.starts).tolist()
     terms: list[str] = []
     blobs: list[bytes] = []
+    counts: list[int] = []
     size = 0
-    for term in sorted(postings, key=_utf16):
-        blob = encode_postings(postings[term])
+    for i in sorted(range(len(found.terms)), key=lambda i: _utf16(found.terms[i])):
+        term, blob = found.terms[i], data[bounds[i] : bounds[i + 1]]
         terms.append(term)
         blobs.append(blob)
+        counts.append(df[i])
         size += len(blob) + len(term.encode("utf-8")) + _HEADER_BYTES_PER_TERM
         if size >= SHARD_BYTES:
-            yield _shard(terms, blobs, postings)
-            terms, blobs, size = [], [], 0
+            yield terms[0], _shard(terms, counts, blobs)
+            terms, counts, blobs, size = [], [], [], 0
     if terms:
-        yield _shard(terms, blobs, postings)
+        yield terms[0], _shard(terms, counts, blobs)
 
 
-def _shard(
-    terms: list[str], blobs: list[bytes], postings: Mapping[str, Sequence[tuple[int, int]]]
-) -> bytes:
+def _shard(terms: list[str], df: list[int], blobs: list[bytes]) -> bytes:
     offsets = [0]
     for blob in blobs[:-1]:
         offsets.append(offsets[-1] + len(blob))
-    header = {"terms": terms, "df": [len(postings[t]) for t in terms], "offsets": offsets}
+    header = {"terms": terms, "df": df, "offsets": offsets}
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return struct.pack("<I", len(head)) + head + b"".join(blobs)
 
@@ -258,20 +356,25 @@ def doc_record(doc: SearchDoc) -> dict[str, str]:
 
 
 def write_index(
-    site_dir: Path, docs: Iterable[SearchDoc], *, output_subdir: str = OUTPUT_SUBDIR
+    site_dir: Path,
+    docs: Iterable[SearchDoc],
+    *,
+    output_subdir: str = OUTPUT_SUBDIR,
+    weighted_terms: Callable[[SearchDoc], WeightedTerms] = SearchDoc.weighted_terms,
 ) -> IndexStats:
-    """Write the index of `docs` into `site_dir/output_subdir`, replacing any previous one."""
+    """Write the index of `docs` into `site_dir/output_subdir`, replacing any previous one.
+    `weighted_terms` gives a document's terms: `terms_cache.TermsCache.weighted_terms`
+    keeps them from one build to the next."""
     output = Path(site_dir) / output_subdir
     if output.exists():
         shutil.rmtree(output)
     docs = ordered(docs)
     files: dict[str, bytes] = {}
-    postings = impacts(docs)
+    found = postings([weighted_terms(doc) for doc in docs])
     first_terms = []
-    for i, shard in enumerate(shards(postings)):
+    for i, (first, shard) in enumerate(shards(found) if found else ()):
         files[f"terms/{i}.bin"] = shard
-        (length,) = struct.unpack_from("<I", shard)
-        first_terms.append(json.loads(shard[4 : 4 + length])["terms"][0])
+        first_terms.append(first)
     for start in range(0, len(docs), BLOCK_SIZE):
         block = [doc_record(doc) for doc in docs[start : start + BLOCK_SIZE]]
         files[f"docs/{start // BLOCK_SIZE}.json"] = _json(block)
@@ -294,13 +397,13 @@ def write_index(
         "facets": sorted(facets),
     }
     files["manifest.json"] = _json(manifest)
+    for folder in {name.rpartition("/")[0] for name in files}:
+        (output / folder).mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        path = output / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        (output / name).write_bytes(data)
     return IndexStats(
         documents=len(docs),
-        terms=len(postings),
+        terms=len(found.terms) if found else 0,
         files=len(files),
         bytes=sum(len(data) for data in files.values()),
     )
