@@ -2,6 +2,8 @@
 
     python benchmarks/search_scale.py N [--seed S] [--queries Q] [--rounds R]
         [--no-similar] [--no-site]
+    python benchmarks/search_scale.py N --first-index [--project DIR] [--baseline PLUGINS]
+        [--runs R] [--phases]
 
 Runs, for N synthetic post-mortems, the three measurements the search issue asks for:
 
@@ -25,16 +27,28 @@ directory, indexes them with ``postmortem_kb.search.archive`` and reports:
 
 The Markdown parsing here is deliberately minimal (front matter through yaml, markup
 stripped by regexes): it measures the index, not a parser.
+
+``--first-index`` measures instead what an engineer waits for: the first ``pmkb search``
+of a project of N synthetic post-mortems (``build_scale.make_project``; kept in
+``--project DIR`` and reused when DIR exists), its ``.pmkb/search`` removed before each
+run: the real command in a child process, with its wall time, CPU seconds (user + system,
+of the child and the processes it waits for) and peak memory (``os.wait4``). With
+``--baseline PLUGINS`` (e.g. a clone of an older commit's ``plugins`` folder) the same runs
+alternate with that code, side by side. ``--phases`` also times, in another child of each
+code, parsing every file into search documents and then indexing them, apart.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +63,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import build_scale  # noqa: E402
 import similarity_scale  # noqa: E402
 import site_search_scale  # noqa: E402
 from postmortem_kb.search.archive.analysis import SearchDocument  # noqa: E402
@@ -310,7 +325,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the queries")
     parser.add_argument("--no-similar", dest="similar", action="store_false")
     parser.add_argument("--no-site", dest="site", action="store_false")
+    first = parser.add_argument_group("the first `pmkb search` index (--first-index)")
+    first.add_argument("--first-index", action="store_true")
+    first.add_argument("--project", type=Path, help="where the project is kept (and reused)")
+    first.add_argument("--baseline", type=Path, help="a `plugins` folder of the code to compare")
+    first.add_argument("--runs", type=int, default=1, help="runs of each code")
+    first.add_argument("--phases", action="store_true", help="also time parsing and indexing")
     args = parser.parse_args()
+    if args.first_index:
+        first_index(args)
+        return
 
     print(f"== pmkb search (Whoosh), N = {args.n:,}", flush=True)
     pmkb_search(args)
@@ -351,6 +375,105 @@ def pmkb_search(args: argparse.Namespace) -> None:
             report("warm queries", warm_samples(index, queries, args.rounds), details=True)
         report("cold (open, search, close)", cold_samples(cache, queries[::10]), details=False)
     # Wall-clock figures suffer when other processes compete for the CPUs; CPU time less.
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (last minute)")
+
+
+# --------------------------------------------------------------------------- first index
+
+OURS = Path(__file__).resolve().parents[1] / "plugins"
+# Run in a child with the code under test on its path: parsing, then indexing, timed apart.
+_PHASES = """
+import json, sys, tempfile, time
+from pathlib import Path
+from postmortem_kb.format.archive import display_path, find_postmortem_files
+from postmortem_kb.format.parser import parse_file
+from postmortem_kb.search.archive import refresh
+from postmortem_kb.search.archive.index import SearchIndex
+root = Path(sys.argv[1])
+times = {}
+clock = lambda: (time.perf_counter(), time.process_time())
+start = clock()
+docs = []
+for path in find_postmortem_files([root / "postmortems"]):
+    pm = parse_file(path, display_path(path, root)).postmortem
+    docs.append(refresh.search_document(pm, refresh.fingerprint(path.read_bytes())))
+parsed = clock()
+with tempfile.TemporaryDirectory() as cache, SearchIndex(Path(cache)) as index:
+    index.update(docs)
+end = clock()
+print(json.dumps({"parse": [parsed[0] - start[0], parsed[1] - start[1]],
+                  "index": [end[0] - parsed[0], end[1] - parsed[1]]}))
+"""
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the child and what it waited for
+    peak_mb: float  # the largest resident set of the child (or of one it waited for)
+    output: str
+
+
+def run_child(command: list[str], plugins: Path, cwd: Path) -> ChildRun:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env |= {"PYTHONPATH": str(plugins), "NO_MKDOCS_2_WARNING": "1"}
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: `pmkb search` found nothing
+        sys.exit(f"{command} failed in {cwd}")
+    return ChildRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
+
+
+def first_search(project: Path, plugins: Path) -> ChildRun:
+    """The first `pmkb search` of `project`, with the code in `plugins`."""
+    shutil.rmtree(project / ".pmkb" / "search", ignore_errors=True)
+    code = "from postmortem_kb.cli import main; main()"
+    command = [sys.executable, "-c", code, "search", "connection", "pool", "-f", "mkdocs.yml"]
+    return run_child(command, plugins, project)
+
+
+def first_index_project(n: int, seed: int, keep: Path | None) -> Path:
+    root = keep or Path(tempfile.mkdtemp(prefix="pmkb-first-index-"))
+    if not (root / "ours" / "mkdocs.yml").exists():
+        inputs = build_scale.snapshot_inputs(root / "inputs")
+        build_scale.make_project(root / "ours", inputs, n, seed)
+    return root / "ours"
+
+
+def first_index(args: argparse.Namespace) -> None:
+    project = first_index_project(args.n, args.seed, args.project)
+    count = len(list((project / "postmortems").glob("*.md")))
+    sides = {"ours": OURS} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    print(f"== first `pmkb search` index, {count:,} post-mortems in {project}", flush=True)
+    runs: dict[str, list[ChildRun]] = {name: [] for name in sides}
+    for _ in range(args.runs):
+        for name, plugins in sides.items():  # alternating, so load hits both alike
+            run = first_search(project, plugins)
+            runs[name].append(run)
+            print(
+                f"{name:9} wall {run.wall:7.1f} s  CPU {run.cpu:7.1f} s  "
+                f"peak {run.peak_mb:6.0f} MB  (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+            if args.phases:
+                phases = run_child([sys.executable, "-c", _PHASES, str(project)], plugins, project)
+                times = json.loads(phases.output)
+                print(
+                    "          "
+                    + "; ".join(f"{k} {w:.1f} s (CPU {c:.1f} s)" for k, (w, c) in times.items()),
+                    flush=True,
+                )
+    for name, done in runs.items():
+        wall, cpu = statistics.median(r.wall for r in done), statistics.median(r.cpu for r in done)
+        print(
+            f"{name:9} median wall {wall:.1f} s, CPU {cpu:.1f} s, peak {max(r.peak_mb for r in done):.0f} MB"
+        )
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (last minute)")
 
 
