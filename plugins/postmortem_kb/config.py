@@ -196,8 +196,9 @@ class KBConfig(BaseModel):
         True,
         description="Keep each page's rendered HTML in `.pmkb/render/` (content-addressed: "
         "keyed by its Markdown, its place and the build's settings and versions), so a "
-        "build renders only the pages that changed; safe to delete. false renders every "
-        "page every time.",
+        "build renders only the pages that changed, and the site search's terms of each "
+        "page in `.pmkb/search/`, so it tokenizes only the pages that changed; safe to "
+        "delete. false renders and tokenizes every page every time.",
     )
     check_cache: bool = Field(
         True,
