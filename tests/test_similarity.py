@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 from postmortem_kb.similarity import vectors as similarity
 from postmortem_kb.similarity.vectors import (
@@ -362,3 +363,27 @@ def test_rows_asked_alone_are_the_rows_of_the_whole_archive(
     some = [p.id for p in archive[::2]]
     assert index.top_k(k=3, exclude=exclude, ids=[*some, "unknown"]) == {i: whole[i] for i in some}
     assert index.top_k(k=3, ids=[]) == {}
+
+
+def test_an_index_built_from_the_last_one_is_the_index_built_anew(
+    archive: list[IncidentProfile],
+) -> None:
+    """`mkdocs serve` builds the next index from the last one's token counts, tokenising
+    only new texts: one text edited (with words no other has, and words it no longer has),
+    one incident gone, one new (sharing a title with another): the same vectors and top k."""
+    last = SimilarityIndex.build(archive)
+    edited = dataclasses.replace(
+        archive[0], text=archive[0].text.split(".")[0] + ". Zookeeper quorum xylophone loss."
+    )
+    added = dataclasses.replace(archive[1], id="zz-new", text="Disk full on kafka brokers.")
+    changed = [edited, *archive[2:], added]
+    again = SimilarityIndex.build(changed, previous=last)
+    anew = SimilarityIndex.build(changed)
+    assert again.tokens is not None and anew.tokens is not None
+    assert again.tokens.tokens == anew.tokens.tokens and "xylophone" in anew.tokens.tokens
+    assert (again.tokens.matrix != anew.tokens.matrix).nnz == 0
+    text_again, text_anew = again._blocks["text"], anew._blocks["text"]
+    assert text_again.terms == text_anew.terms
+    assert np.array_equal(text_again.matrix.toarray(), text_anew.matrix.toarray())
+    assert again.top_k(k=3) == anew.top_k(k=3)
+    assert SimilarityIndex.build(archive, previous=again).top_k(k=3) == last.top_k(k=3)

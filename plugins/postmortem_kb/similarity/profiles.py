@@ -95,11 +95,13 @@ _LAST_INDEX: list[SimilarityIndex] = []  # the last archive's, see `_index`
 
 def _index(profiles: list[IncidentProfile]) -> SimilarityIndex:
     """The similarity index of `profiles`: the last one built when they are the same (a
-    `mkdocs serve` rebuild after an edit that did not touch what similarity reads)."""
+    `mkdocs serve` rebuild after an edit that did not touch what similarity reads), else
+    a new one that tokenises only the texts the last one did not have."""
     ordered = tuple(sorted(profiles, key=lambda p: p.id))
-    if _LAST_INDEX and _LAST_INDEX[0].profiles == ordered:
-        return _LAST_INDEX[0]
-    _LAST_INDEX[:] = [SimilarityIndex.build(ordered)]
+    last = _LAST_INDEX[0] if _LAST_INDEX else None
+    if last is not None and last.profiles == ordered:
+        return last
+    _LAST_INDEX[:] = [SimilarityIndex.build(ordered, previous=last)]
     return _LAST_INDEX[0]
 
 

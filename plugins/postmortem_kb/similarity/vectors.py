@@ -51,7 +51,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -219,18 +218,67 @@ def _count_matrix(rows: Iterable[Mapping[str, float]]) -> tuple[sparse.csr_array
     return matrix, vocabulary
 
 
-def _text_counts(profiles: Sequence[IncidentProfile]) -> tuple[sparse.csr_array, tuple[str, ...]]:
+@dataclass(frozen=True)
+class _Tokens:
+    """Raw token counts of each text an index was built from (documents' texts, then their
+    titles): kept so that the next index of an archive that changed a little tokenises only
+    the texts it has not seen (`SimilarityIndex.build`'s ``previous``)."""
+
+    rows: dict[str, int]  # text -> its row of `matrix`
+    matrix: sparse.csr_array  # texts × tokens counts
+    tokens: tuple[str, ...]  # sorted
+
+    @classmethod
+    def count(cls, texts: Sequence[str], previous: _Tokens | None = None) -> _Tokens:
+        """The token counts of ``texts``, rows of ``previous`` reused for the texts it has;
+        the same matrix (tokens in sorted order, only those present) either way."""
+        kept = previous.rows if previous is not None else {}
+        new = list(dict.fromkeys(t for t in texts if t not in kept))
+        fresh, fresh_tokens = _count_matrix(Counter(_TOKEN.findall(t.lower())) for t in new)
+        rows = dict(zip(texts, range(len(texts)), strict=True))
+        position = {t: i for i, t in enumerate(new)}
+        if previous is None or not kept:
+            if len(new) != len(texts):  # a text twice (two empty titles, say)
+                fresh = fresh[np.array([position[t] for t in texts], np.int64)]
+            return cls(rows, fresh, fresh_tokens)
+        old = previous.matrix
+        vocabulary = np.array(sorted({*previous.tokens, *fresh_tokens}), dtype=object)
+        old_columns = np.searchsorted(vocabulary, np.array(previous.tokens, dtype=object))
+        fresh_columns = np.searchsorted(vocabulary, np.array(fresh_tokens, dtype=object))
+        width = len(vocabulary)
+        remapped = [
+            sparse.csr_array((m.data, columns[m.indices], m.indptr), shape=(m.shape[0], width))
+            for m, columns in ((old, old_columns), (fresh, fresh_columns))
+        ]
+        stacked = sparse.vstack(remapped, format="csr")
+        offset = old.shape[0]
+        order = np.array([kept[t] if t in kept else offset + position[t] for t in texts], np.int64)
+        chosen = stacked[order]
+        present = np.unique(chosen.indices)  # tokens only texts no longer here had go
+        rank = np.full(width, -1, np.int64)
+        rank[present] = np.arange(len(present))
+        matrix = sparse.csr_array(
+            (chosen.data, rank[chosen.indices], chosen.indptr), shape=(len(texts), len(present))
+        )
+        matrix.sort_indices()
+        return cls(rows, matrix, tuple(vocabulary[present].tolist()))
+
+
+def _text_counts(
+    profiles: Sequence[IncidentProfile], previous: _Tokens | None = None
+) -> tuple[sparse.csr_array, tuple[str, ...], _Tokens]:
     """Documents × terms counts of title and text, without a Python loop over tokens.
 
-    Raw tokens are counted per document (in C), then one sparse product with a tokens × terms
-    expansion matrix turns each distinct token into its terms (see `_terms`) once.
+    Raw tokens are counted per document (in C, or taken from ``previous``), then one sparse
+    product with a tokens × terms expansion matrix turns each distinct token into its terms
+    (see `_terms`) once.
     """
     n = len(profiles)
-    texts = chain((p.text for p in profiles), (p.title for p in profiles))
-    tokens_matrix, tokens = _count_matrix(Counter(_TOKEN.findall(t.lower())) for t in texts)
+    counted = _Tokens.count([*(p.text for p in profiles), *(p.title for p in profiles)], previous)
+    tokens_matrix = counted.matrix
     per_document = tokens_matrix[:n] + TITLE_WEIGHT * tokens_matrix[n:]
-    expansion, terms = _count_matrix([Counter(_terms(token)) for token in tokens])
-    return (per_document @ expansion).tocsr(), terms
+    expansion, terms = _count_matrix([Counter(_terms(token)) for token in counted.tokens])
+    return (per_document @ expansion).tocsr(), terms, counted
 
 
 def _text_row(profile: IncidentProfile) -> Counter[str]:
@@ -328,9 +376,14 @@ class SimilarityIndex:
     """All-pairs similarity over a fixed set of incidents. Build with `SimilarityIndex.build`."""
 
     def __init__(
-        self, profiles: tuple[IncidentProfile, ...], blocks: dict[str, _Block], weights: Weights
+        self,
+        profiles: tuple[IncidentProfile, ...],
+        blocks: dict[str, _Block],
+        weights: Weights,
+        tokens: _Tokens | None = None,
     ) -> None:
         self.profiles = profiles
+        self.tokens = tokens  # the texts' token counts, for the next build (`build`)
         self._positions = {p.id: i for i, p in enumerate(profiles)}
         self._blocks = blocks
         self._weights = weights
@@ -346,8 +399,11 @@ class SimilarityIndex:
         profiles: Iterable[IncidentProfile],
         weights: Weights | None = None,
         max_terms: int = MAX_TERMS,
+        previous: SimilarityIndex | None = None,
     ) -> SimilarityIndex:
-        """Vectorise ``profiles`` (ids must be unique; order does not matter)."""
+        """Vectorise ``profiles`` (ids must be unique; order does not matter). ``previous``:
+        an index of almost the same profiles (the last build's, under `mkdocs serve`), whose
+        token counts are reused for the texts it has; the index is the same without it."""
         weights = weights or Weights()
         if not _block_names(weights):
             raise ValueError("at least one weight must be positive")
@@ -355,13 +411,15 @@ class SimilarityIndex:
         if len({p.id for p in ordered}) != len(ordered):
             raise ValueError("incident ids must be unique")
         labels = [_label_rows(p) for p in ordered]
-        blocks = {}
+        blocks, tokens = {}, None
         for name in _block_names(weights):
             if name == "text":
-                blocks[name] = _Block.build(*_text_counts(ordered), max_terms)
+                kept = previous.tokens if previous is not None else None
+                counts, terms, tokens = _text_counts(ordered, kept)
+                blocks[name] = _Block.build(counts, terms, max_terms)
             else:
                 blocks[name] = _Block.build(*_count_matrix([r[name] for r in labels]), None)
-        return cls(ordered, blocks, weights)
+        return cls(ordered, blocks, weights, tokens)
 
     def __len__(self) -> int:
         return len(self.profiles)
