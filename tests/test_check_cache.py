@@ -207,3 +207,20 @@ def test_the_site_build_uses_the_cache(good_project: Path) -> None:
     assert cache.stat().st_mtime_ns == written  # every file from the cache
     page = good_project / "site" / "postmortems" / GOOD_NAME.removesuffix(".md") / "index.html"
     assert "Checkout errors after payments connection pool exhaustion" in page.read_text()
+
+
+def test_checks_at_once_share_the_cache_safely(kb: Path) -> None:
+    command = [str(PMKB), "check", "--format", "json", "-f", str(kb / "mkdocs.yml")]
+    expected = subprocess.run(command, capture_output=True, text=True, check=False).stdout
+    shutil.rmtree(kb / ".pmkb")  # the three start cold, and each writes the whole cache
+    running = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [process.communicate()[0] for process in running]
+    assert outputs == [expected] * 3
+    [cache] = _cache_files(kb)  # one whole file, no temporary one left
+    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name]
+    assert pickle.loads(cache.read_bytes())["format"] == 1
+    again = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert again.stdout == expected

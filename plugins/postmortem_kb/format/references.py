@@ -131,7 +131,7 @@ def _may_name_another(own_id: str, text: str, names: ArchiveNames) -> bool:
     """Whether `text` holds another id or the opening words of a title (set operations in
     C, so most documents, naming nothing, are done without a Python loop over words)."""
     found = _ID_TOKEN.findall(text)
-    tokens = {token.rstrip(".") for token in found}
+    tokens = {token.rstrip(".") for token in set(found)}  # each distinct token once
     tokens |= {token.removesuffix(".md") for token in tokens}
     if not names.ids.isdisjoint(tokens - {own_id}):
         return True
