@@ -45,7 +45,7 @@ from postmortem_kb.public.publish import (
 )
 from postmortem_kb.rules.archive import FileChecks, load_project_archive
 from postmortem_kb.rules.check_cache import CheckCache, load_cached_archive, open_check_cache
-from postmortem_kb.search.site.index_writer import SearchDoc, write_index
+from postmortem_kb.search.site.index_writer import SearchMarkup, write_index
 from postmortem_kb.search.site.terms_cache import CACHE_DIR as TERMS_CACHE_DIR
 from postmortem_kb.search.site.terms_cache import TermsCache
 from postmortem_kb.site.kb_site import KBSite, runbook_uris
@@ -62,7 +62,7 @@ from postmortem_kb.site.render_cache import (
     links_exist,
     site_paths,
 )
-from postmortem_kb.site.search_markup import facet_order, page_text
+from postmortem_kb.site.search_markup import facet_order, search_doc
 from postmortem_kb.template_inputs import Uncacheable, page_index, page_parts, site_inputs
 from postmortem_kb.trackers.cache import CacheError
 from postmortem_kb.trackers.lookup import status_sources
@@ -103,7 +103,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self.site: KBSite | None = None
         self._site_uris: frozenset[str] = frozenset()  # every file of the site, after on_files
         self._own_pages: frozenset[str] = frozenset()  # the post-mortems and generated pages
-        self._search_docs: dict[str, SearchDoc] = {}  # by URL: pages rendered, as indexed
+        self._search_docs: dict[str, _SearchPage] = {}  # by URL: pages rendered, to index
         self._dirty = False  # `mkdocs serve --dirty`: only changed pages are rendered
         self._serving = False  # `mkdocs serve`: the render cache is kept in memory too
         self.render_cache: RenderCache | None = None  # `render_cache`; see _cached_markdown
@@ -432,15 +432,12 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
 
     def _page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """For each page, once rendered: put in what comes after Markdown (a ledger page's
-        table, `KBSite.page_html`) and keep its text for the search index, if the page
-        takes part in the search (`KBSite.search_markup`); its text comes from the render
-        cache when the cache has it."""
+        table, `KBSite.page_html`) and keep it for the search index, if the page takes part
+        in the search (`KBSite.search_markup`): its text is read when the index is written."""
         html = self.site.page_html(html, page.file.src_uri) if self.site else html
         markup = self.site.search_markup(page.file.src_uri) if self.site else None
         if markup is not None and self.kb_config.site_search:
-            cache = self.render_cache
-            text = cache.page_text(html, page_text) if cache else page_text(html)
-            self._search_docs[page.url] = SearchDoc(page.url, page.title or "", text, markup)
+            self._search_docs[page.url] = (page.url, page.title or "", html, markup)
         return html
 
     on_page_content = CombinedEvent(_cached_content, _page_content)
@@ -570,8 +567,12 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         return server
 
 
-def _write_index(site_dir: Path, docs: list[SearchDoc], cache: TermsCache | None) -> None:
+_SearchPage = tuple[str, str, str, SearchMarkup]  # URL, title, HTML, markup: `search_doc`'s
+
+
+def _write_index(site_dir: Path, pages: list[_SearchPage], cache: TermsCache | None) -> None:
     start = time.perf_counter()
+    docs = [search_doc(*page) for page in pages]
     if cache is None:
         stats = write_index(site_dir, docs)
     else:

@@ -4,16 +4,12 @@ Python-Markdown is about half of a build, and a page's HTML depends only on its 
 (as MkDocs is about to convert it: after every plugin's `on_page_markdown`), where the page
 is (its source path and URL) and how the site converts Markdown. An entry is keyed by the
 SHA-256 of exactly those: the Markdown, the source path, the URL and the build's
-`fingerprint` (the plugin's version and the code of the two modules whose output is cached:
-this one and the search's text extraction; the versions of MkDocs, Python-Markdown,
-pymdown-extensions and Material; `markdown_extensions` with their options,
+`fingerprint` (the plugin's version and the code of this module; the versions of MkDocs,
+Python-Markdown, pymdown-extensions and Material; `markdown_extensions` with their options,
 `use_directory_urls`, the plugin's options). The rest of the plugin's code only decides the
 Markdown, which is in the key. A changed page, a changed configuration or another version of
 the plugin misses; nothing is ever invalidated by hand, and the folder is always safe to
 delete.
-
-The text the site search indexes of a page's HTML is kept the same way (`page_text`),
-keyed by that HTML: extracting it is a full HTML parse of every page.
 
 An entry records the site paths its links point to (`link_targets`); it is used only while
 each of them is still a file of the site (`links_exist`), so a page linking to a deleted
@@ -31,7 +27,7 @@ import os
 import posixpath
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -40,10 +36,7 @@ from typing import Any
 CACHE_DIR = Path(".pmkb") / "render"
 FORMAT = 1  # the entries' layout; a new one misses every old entry
 _VERSIONED = ("postmortem-kb", "mkdocs", "markdown", "pymdown-extensions", "mkdocs-material")
-_CODE = (  # what turns a page into what is cached: this module, the search's page text
-    Path(__file__).resolve(),
-    Path(__file__).resolve().parent / "search_markup.py",
-)
+_CODE = (Path(__file__).resolve(),)  # what turns a page into what is cached
 
 
 @dataclass(frozen=True)
@@ -69,7 +62,6 @@ class RenderCache:
         self.fingerprint = fingerprint
         self.keep_in_memory = keep_in_memory
         self._memory: dict[str, RenderedPage] = {}
-        self._texts: dict[str, str] = {}
         self.hits = self.misses = 0
 
     def key(self, src_uri: str, url: str, markdown: str) -> str:
@@ -80,24 +72,6 @@ class RenderCache:
 
     def _path(self, key: str, suffix: str = ".json") -> Path:
         return self.folder / key[:2] / f"{key}{suffix}"
-
-    def page_text(self, rendered: str, extract: Callable[[str], str]) -> str:
-        """`extract(rendered)`, the search's text of a page's HTML, from the cache if kept."""
-        digest = hashlib.sha256(f"text {self.fingerprint}\0".encode())
-        digest.update(rendered.encode("utf-8", "surrogatepass"))
-        key = digest.hexdigest()
-        kept = self._texts.get(key)
-        if kept is not None:
-            return kept
-        path = self._path(key, ".txt")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
-            text = extract(rendered)
-            self._write(path, text)
-        if self.keep_in_memory:
-            self._texts[key] = text
-        return text
 
     def get(self, key: str) -> RenderedPage | None:
         page = self._memory.get(key)
