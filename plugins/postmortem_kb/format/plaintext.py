@@ -35,13 +35,20 @@ def markdown_to_text(markdown: str) -> str:
             continue
         if _REFERENCE_DEFINITION.match(line):
             continue
-        line = _IMAGE.sub(r"\1", line)
-        line = _LINK.sub(lambda m: m.group(1) or m.group(2), line)
-        line = _HTML_TAG.sub(" ", line)
+        # Each pattern only where its first character is: most lines are plain prose.
+        if "![" in line:
+            line = _IMAGE.sub(r"\1", line)
+        if "[" in line:
+            line = _LINK.sub(lambda m: m.group(1) or m.group(2), line)
+        if "<" in line:
+            line = _HTML_TAG.sub(" ", line)
         line = _LINE_PREFIX.sub("", line)
         line = line.replace("|", " ")
-        line = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", line)
-        line = _WHITESPACE.sub(" ", line).strip()
+        if "*" in line or "_" in line or "~" in line or "`" in line:
+            line = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", line)
+        if "  " in line or "\t" in line:
+            line = _WHITESPACE.sub(" ", line)
+        line = line.strip()
         if line:
             lines.append(line)
     return "\n".join(lines)
