@@ -176,3 +176,28 @@ def test_prune_keeps_other_sites_for_a_week(tmp_path: Path) -> None:
     assert public.folder.is_dir() and stale.folder.is_dir()
     again.prune(now=now)
     assert again.folder.is_dir() and not stale.folder.is_dir() and not public.folder.is_dir()
+
+
+def test_a_plugin_reading_pages_late_gets_their_html(good_project: Path) -> None:
+    """Between its Markdown and its template a page's HTML is held compressed, and let go
+    once written (`PostmortemsPlugin._hold_content`); not when another plugin reads pages
+    after that: a hook's `on_post_page` and `on_post_build` still see every page's HTML."""
+    _counts(build_site(good_project))
+    held = _files(good_project / "site")
+    (good_project / "hooks.py").write_text(
+        "from pathlib import Path\n\nPAGES = []\n\n"
+        "def on_post_page(output, page, config):\n"
+        "    PAGES.append(page)\n    return output\n\n"
+        "def on_post_build(config):\n"
+        "    empty = [p.file.src_uri for p in PAGES if not p.content]\n"
+        "    Path(config.config_file_path).with_name('empty.txt').write_text(\n"
+        "        f'{len(PAGES)} {empty}')\n"
+    )
+    config = good_project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "hooks:\n  - hooks.py\n")
+    fresh = _without_caches(good_project)  # every page rendered again, none held
+    count, empty = (good_project / "empty.txt").read_text().split(" ", 1)
+    assert int(count) > 10 and empty == "[]"
+    assert {k: v for k, v in fresh.items() if k.endswith(".html")} == {
+        k: v for k, v in held.items() if k.endswith(".html")
+    }

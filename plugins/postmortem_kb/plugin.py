@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,8 @@ NOT_IN_NAV = InclusionLevel.NOT_IN_NAV
 THEME_PACKAGE = Path(material.__file__).resolve().parent
 # Plugins whose `on_env`/`on_page_context` only read: the page cache works beside them.
 READ_ONLY_PAGE_HOOKS = ("material.plugins.search", "mkdocs.contrib.search")
+# Where another plugin could read a page's HTML after Markdown: `_hold_content` needs none.
+_PAGE_READERS = ("page_content", "env", "page_context", "post_page", "post_build", "shutdown")
 
 
 class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
@@ -119,6 +122,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self._pages: dict[str, tuple[str, str]] = {}  # src_uri -> URL, title (page_index)
         self._dated = False  # a template shows the build date: it is in every page's key
         self._finished_keys: dict[str, str] = {}  # src_uri -> key, for a page rendered now
+        self._hold_pages = False  # see _hold_content
+        self._held: dict[str, bytes] = {}  # src_uri -> its HTML, compressed (_hold_content)
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -183,6 +188,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         if self.kb_config.offline:
             _stay_offline(config)
         self.render_cache = self._render_cache(config)
+        self._held = {}
+        self._hold_pages = self._other_page_hook(config, _PAGE_READERS) is None
         return config
 
     def _render_cache(self, config: MkDocsConfig) -> RenderCache | None:
@@ -307,6 +314,18 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             self._file_checks.save(self.project.root)
         return archive
 
+    def _other_page_hook(self, config: MkDocsConfig, events: tuple[str, ...]) -> str | None:
+        """Another plugin's handler of one of `events`, unless it is one that only reads
+        (`READ_ONLY_PAGE_HOOKS`): what it is, for the log."""
+        for event in events:
+            for handler in config.plugins.events[event]:
+                owner = getattr(handler, "__self__", None)
+                if owner is not self and not type(owner).__module__.startswith(
+                    READ_ONLY_PAGE_HOOKS
+                ):
+                    return f"{type(owner).__name__} has on_{event}"
+        return None
+
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         self._nav = nav
         return nav
@@ -335,14 +354,9 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             return None
         if env.get_template("main.html").filename != str(TEMPLATES / "main.html"):
             return None  # another theme, or a custom_dir with a main.html of its own
-        for event in ("env", "page_context"):
-            for handler in config.plugins.events[event]:
-                owner = getattr(handler, "__self__", None)
-                if owner is not self and not type(owner).__module__.startswith(
-                    READ_ONLY_PAGE_HOOKS
-                ):
-                    log.debug(f"page cache off: {type(owner).__name__} has on_{event}")
-                    return None
+        if (other := self._other_page_hook(config, ("env", "page_context"))) is not None:
+            log.debug(f"page cache off: {other}")
+            return None
         own = {
             "plugin": self.kb_config.model_dump(mode="json"),
             "globals": {k: v for k, v in env.globals.items() if k.startswith("pmkb_")},
@@ -440,7 +454,28 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             self._search_docs[page.url] = (page.url, page.title or "", html, markup)
         return html
 
-    on_page_content = CombinedEvent(_cached_content, _page_content)
+    @event_priority(-100)  # last: nothing after this reads the page before its template
+    def _hold_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """For each page, once rendered: keep its HTML compressed until its template renders
+        (`_give_content`), and let go of it once the page is written (`on_post_page`).
+        MkDocs renders every page's Markdown before it renders any template, so otherwise
+        the whole site's HTML is in memory at once (a third of the peak at 1,000 pages).
+        Only when no other plugin reads pages later (`_PAGE_READERS`)."""
+        if not self._hold_pages:
+            return html
+        self._held[page.file.src_uri] = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
+        return ""
+
+    on_page_content = CombinedEvent(_cached_content, _page_content, _hold_content)
+
+    @event_priority(100)  # first: every other handler sees the page's HTML
+    def _give_content(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        held = self._held.pop(page.file.src_uri, None)
+        if held is not None:
+            page.content = zlib.decompress(held).decode("utf-8", "surrogatepass")
+        return context
 
     def _page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
@@ -475,14 +510,22 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         context["pmkb_finished"] = finished  # type: ignore[typeddict-unknown-key]
         return context
 
-    on_page_context = CombinedEvent(_page_context, _finished_page)
+    on_page_context = CombinedEvent(_give_content, _page_context, _finished_page)
 
     @event_priority(100)  # first: the page as the template made it, before other plugins
-    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+    def _keep_finished(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         key = self._finished_keys.pop(page.file.src_uri, None)
         if key is not None and self.page_cache is not None:
             self.page_cache.put(key, output)
         return output
+
+    @event_priority(-100)  # last
+    def _let_go(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self._hold_pages:
+            page.content = None  # written: nothing reads it again (_hold_content)
+        return output
+
+    on_post_page = CombinedEvent(_keep_finished, _let_go)
 
     @event_priority(0)
     def _write_search_index(self, *, config: MkDocsConfig) -> None:

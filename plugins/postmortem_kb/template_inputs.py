@@ -60,7 +60,10 @@ def site_inputs(
             {k: v for k, v in config.items() if k not in _MACHINE_KEYS | {"theme", "plugins"}},
             loose=True,
         ),
-        "plugins": {name: plain(dict(p.config), loose=True) for name, p in config.plugins.items()},
+        "plugins": {  # a hook is a module, without options
+            name: plain(dict(getattr(p, "config", None) or {}), loose=True)
+            for name, p in config.plugins.items()
+        },
         "theme": {
             "name": theme.name,
             "options": plain(dict(theme), loose=True),
