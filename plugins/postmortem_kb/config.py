@@ -196,9 +196,12 @@ class KBConfig(BaseModel):
         True,
         description="Keep each page's rendered HTML in `.pmkb/render/` (content-addressed: "
         "keyed by its Markdown, its place and the build's settings and versions), so a "
-        "build renders only the pages that changed, and the site search's terms of each "
-        "page in `.pmkb/search/`, so it tokenizes only the pages that changed; safe to "
-        "delete. false renders and tokenizes every page every time.",
+        "build renders only the pages that changed; each finished page in `.pmkb/pages/` "
+        "(keyed by everything its template sees: the page, the nav, the settings, the "
+        "templates), so the theme's template renders only the pages whose context changed; "
+        "and the site search's terms of each page in `.pmkb/search/`, so it tokenizes only "
+        "the pages that changed. Safe to delete. false renders and tokenizes every page "
+        "every time.",
     )
     check_cache: bool = Field(
         True,
