@@ -59,7 +59,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -598,10 +598,25 @@ class Preview:
     first_build_seconds: float
     loop_seconds: list[float]
     peak_mb: float
+    loop_cpu_seconds: list[float] = field(default_factory=list)  # the server's, each loop
 
     @property
     def loop(self) -> float:
         return statistics.median(self.loop_seconds)
+
+    @property
+    def loop_cpu(self) -> float | None:
+        return statistics.median(self.loop_cpu_seconds) if self.loop_cpu_seconds else None
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far, its threads included (Linux
+    /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -640,16 +655,17 @@ def preview_loop(project: Path, source: Path, page: str, *, dirty: bool, edits: 
                     sys.exit(f"mkdocs serve exited in {project}:\n{log.read()[-5000:]}")
                 time.sleep(0.2)
             first = time.perf_counter() - start
-            loops = []
+            loops, cpu = [], []
             for number in range(edits):
                 token = f"preview-{number}-{time.time_ns()}"
                 edit_postmortem(source, token)
-                saved = time.perf_counter()
+                saved, cpu_before = time.perf_counter(), _cpu_seconds(child.pid)
                 while token not in (_get(url) or ""):
                     if time.perf_counter() - saved > 1800:
                         sys.exit(f"{url} did not show the edit within 30 minutes")
                     time.sleep(0.05)
                 loops.append(time.perf_counter() - saved)
+                cpu.append(_cpu_seconds(child.pid) - cpu_before)
                 time.sleep(1.0)  # let the watcher settle before the next edit
         finally:
             child.send_signal(signal.SIGINT)
@@ -662,7 +678,7 @@ def preview_loop(project: Path, source: Path, page: str, *, dirty: bool, edits: 
                 kind = "dirty" if dirty else "clean"
                 out = Path(os.environ[LOGS_VARIABLE]) / f"serve-{project.name}-{kind}.log"
                 out.write_text(log.read(), encoding="utf-8")
-    return Preview(dirty, first, loops, usage.ru_maxrss / 1024 if usage else 0.0)
+    return Preview(dirty, first, loops, usage.ru_maxrss / 1024 if usage else 0.0, cpu)
 
 
 @dataclass
@@ -780,6 +796,7 @@ def comparison_rows(c: Comparison) -> list[tuple[str, str, str, str]]:
         flag = " --dirty" if ours.dirty else ""
         row(f"serve{flag}: first build", ours.first_build_seconds, plain.first_build_seconds)
         row(f"serve{flag}: preview loop", ours.loop, plain.loop)
+        row(f"serve{flag}: preview loop, server CPU", ours.loop_cpu, plain.loop_cpu)
         row(f"serve{flag}: peak memory", ours.peak_mb, plain.peak_mb, "MB")
     if c.search_index:
         row("first pmkb search index", c.search_index.seconds, None)
