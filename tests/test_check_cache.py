@@ -83,7 +83,16 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _cache_files(root: Path) -> list[Path]:
-    return sorted((root / CACHE_DIR).glob("*.pickle"))
+    """Every entry, in every fingerprint's folder."""
+    return sorted((root / CACHE_DIR).glob("*/*.pickle"))
+
+
+def _mtimes(root: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in _cache_files(root)}
+
+
+def _folders(root: Path) -> list[Path]:
+    return sorted(path for path in (root / CACHE_DIR).iterdir() if path.is_dir())
 
 
 def test_cold_warm_edited_and_reconfigured_loads_match_a_fresh_check(
@@ -95,12 +104,12 @@ def test_cold_warm_edited_and_reconfigured_loads_match_a_fresh_check(
     parsed.clear()
     assert _cached(kb) == fresh  # cold: every file parsed, the cache written
     assert len(parsed) == fresh[1]
-    [cache] = _cache_files(kb)
-    written = cache.stat().st_mtime_ns
+    written = _mtimes(kb)
+    assert len(written) == fresh[1]  # one entry a file, the undecodable one too
     parsed.clear()
     assert _cached(kb) == fresh  # warm: nothing parsed, nothing written
     assert parsed == []
-    assert cache.stat().st_mtime_ns == written
+    assert _mtimes(kb) == written
 
     edited = kb / "postmortems" / "2024-02-05-draft.md"
     edited.write_text(edited.read_text(encoding="utf-8").replace("## Impakt", "## Impact"))
@@ -109,6 +118,8 @@ def test_cold_warm_edited_and_reconfigured_loads_match_a_fresh_check(
     parsed.clear()
     assert _cached(kb) == fresh_edit
     assert parsed == ["2024-02-05-draft.md"]
+    changed = {k for k, v in _mtimes(kb).items() if written[k] != v}
+    assert changed == {"postmortems%2F2024-02-05-draft.md.pickle"}  # one entry rewritten
 
     (kb / "postmortems" / "2024-02-03-broken-yaml.md").unlink()
     assert _cached(kb) == _fresh(kb)
@@ -124,8 +135,8 @@ def test_cold_warm_edited_and_reconfigured_loads_match_a_fresh_check(
     assert reconfigured != fresh_edit  # Detection is no longer a category
     parsed.clear()
     assert _cached(kb) == reconfigured
-    assert len(parsed) == reconfigured[1]  # another configuration: another cache file
-    assert len(_cache_files(kb)) == 2
+    assert len(parsed) == reconfigured[1]  # another configuration: another folder
+    assert len(_folders(kb)) == 2
 
 
 def test_another_build_date_checks_again_without_parsing_again(kb: Path, parsed: list[str]) -> None:
@@ -144,22 +155,22 @@ def test_another_build_date_checks_again_without_parsing_again(kb: Path, parsed:
     [
         b"",
         b"not a pickle at all",
-        pickle.dumps({"format": 1, "today": "2025-01-01", "entries": ["a list"]}),
+        pickle.dumps({"format": 1, "today": "2025-01-01", "entry": ["a list"]}),
         pickle.dumps(["another", "layout"]),
         b"truncated",  # replaced below by the real file cut in half
     ],
-    ids=["empty", "garbage", "entries-not-a-mapping", "another-layout", "truncated"],
+    ids=["empty", "garbage", "entry-not-an-entry", "another-layout", "truncated"],
 )
 def test_a_damaged_cache_file_is_an_empty_cache(kb: Path, damage: bytes) -> None:
     fresh = _fresh(kb)
     assert _cached(kb) == fresh
-    [cache] = _cache_files(kb)
-    if damage == b"truncated":
-        damage = cache.read_bytes()[: cache.stat().st_size // 2]
-    cache.write_bytes(damage)
+    entries = _cache_files(kb)
+    for entry in entries:
+        kept = damage if damage != b"truncated" else entry.read_bytes()[: entry.stat().st_size // 2]
+        entry.write_bytes(kept)
     assert _cached(kb) == fresh
     assert _cached(kb) == fresh  # and rewritten whole
-    assert pickle.loads(cache.read_bytes())["format"] == 1
+    assert all(pickle.loads(entry.read_bytes())["format"] == 1 for entry in entries)
 
 
 def test_pmkb_check_uses_the_cache_and_reports_the_same(kb: Path) -> None:
@@ -174,7 +185,7 @@ def test_pmkb_check_uses_the_cache_and_reports_the_same(kb: Path) -> None:
     cold = check()
     assert cold.returncode == 1  # the broken files are errors
     assert json.loads(cold.stdout)
-    assert len(_cache_files(kb)) == 1
+    assert len(_folders(kb)) == 1 and _cache_files(kb)
     warm = check()
     assert (warm.returncode, warm.stdout, warm.stderr) == (
         cold.returncode,
@@ -200,11 +211,11 @@ def test_check_cache_false_writes_nothing(kb: Path) -> None:
 def test_the_site_build_uses_the_cache(good_project: Path) -> None:
     first = build_site(good_project)
     assert first.returncode == 0, first.stderr
-    [cache] = _cache_files(good_project)
-    written = cache.stat().st_mtime_ns
+    written = _mtimes(good_project)
+    assert len(written) == 2
     again = build_site(good_project)
     assert again.returncode == 0, again.stderr
-    assert cache.stat().st_mtime_ns == written  # every file from the cache
+    assert _mtimes(good_project) == written  # every file from the cache
     page = good_project / "site" / "postmortems" / GOOD_NAME.removesuffix(".md") / "index.html"
     assert "Checkout errors after payments connection pool exhaustion" in page.read_text()
 
@@ -219,8 +230,9 @@ def test_checks_at_once_share_the_cache_safely(kb: Path) -> None:
     ]
     outputs = [process.communicate()[0] for process in running]
     assert outputs == [expected] * 3
-    [cache] = _cache_files(kb)  # one whole file, no temporary one left
-    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name]
-    assert pickle.loads(cache.read_bytes())["format"] == 1
+    [folder] = _folders(kb)  # whole entries, no temporary file left
+    entries = _cache_files(kb)
+    assert sorted(folder.iterdir()) == entries
+    assert all(pickle.loads(entry.read_bytes())["format"] == 1 for entry in entries)
     again = subprocess.run(command, capture_output=True, text=True, check=False)
     assert again.stdout == expected

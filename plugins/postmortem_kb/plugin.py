@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import material
-from jinja2 import Environment
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
@@ -45,7 +45,7 @@ from postmortem_kb.public.publish import (
     public_page_meta,
 )
 from postmortem_kb.rules.archive import FileChecks, load_project_archive
-from postmortem_kb.rules.check_cache import CheckCache, load_cached_archive, open_check_cache
+from postmortem_kb.rules.check_cache import load_cached_archive, open_check_cache
 from postmortem_kb.search.site.index_writer import SearchMarkup, write_index
 from postmortem_kb.search.site.terms_cache import CACHE_DIR as TERMS_CACHE_DIR
 from postmortem_kb.search.site.terms_cache import TermsCache
@@ -297,22 +297,17 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
 
     def _load_archive(self, today: dt.date) -> Archive:
         """The archive, each file's parse and checks through `.pmkb/checks/`
-        (`rules.check_cache`). Under `mkdocs serve` the cache stays in memory across
-        rebuilds while the settings and the build date stay the same, and is written on the
-        first build only: an edit costs no rewrite of the whole cache."""
+        (`rules.check_cache`). Under `mkdocs serve` the same cache (its entries in memory
+        too) across rebuilds while the settings and the build date stay the same."""
         assert self.project is not None
         if not self._serving:
             return load_cached_archive(self.project, today=today)
         settings = (self.kb_config.model_dump_json(), today)
-        fresh = settings != self._file_checks_of
-        if fresh:
+        if settings != self._file_checks_of:
             cache = open_check_cache(self.project, today)
-            self._file_checks = {} if cache is None else cache  # an empty cache is falsy
+            self._file_checks = {} if cache is None else cache
             self._file_checks_of = settings
-        archive = load_project_archive(self.project, today=today, memo=self._file_checks)
-        if fresh and isinstance(self._file_checks, CheckCache):
-            self._file_checks.save(self.project.root)
-        return archive
+        return load_project_archive(self.project, today=today, memo=self._file_checks)
 
     def _other_page_hook(self, config: MkDocsConfig, events: tuple[str, ...]) -> str | None:
         """Another plugin's handler of one of `events`, unless it is one that only reads
@@ -340,6 +335,10 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         env.globals["pmkb_feed"] = (  # the Atom feed's <link> in every page's head
             self.site.feed_uri if self.kb_config.learning_pages and self.site else None
         )
+        env.globals["pmkb_nav_memo"] = {}  # partials/nav.html: base_url -> the nav
+        if config.theme.name == "material" and not isinstance(env.loader, ChoiceLoader):
+            material = FileSystemLoader(str(THEME_PACKAGE / "templates"))
+            env.loader = ChoiceLoader([env.loader, PrefixLoader({"material": material})])
         self._pages = page_index(files)
         self.page_cache = self._page_cache(env, config)
         self._finished_keys = {}
