@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import pickle
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from postmortem_kb.format.archive import Archive
 from postmortem_kb.project import load_project
 from postmortem_kb.rules import archive as archive_module
 from postmortem_kb.rules.archive import load_project_archive
-from postmortem_kb.rules.check_cache import CACHE_DIR, load_cached_archive
+from postmortem_kb.rules.check_cache import CACHE_DIR, KEEP, load_cached_archive
 
 from .conftest import GOOD_NAME, PMKB, REPO, build_site
 
@@ -236,3 +237,17 @@ def test_checks_at_once_share_the_cache_safely(kb: Path) -> None:
     assert all(pickle.loads(entry.read_bytes())["format"] == 1 for entry in entries)
     again = subprocess.run(command, capture_output=True, text=True, check=False)
     assert again.stdout == expected
+
+
+def test_only_the_most_recent_fingerprints_are_kept(kb: Path) -> None:
+    for number in range(KEEP + 3):  # older folders, as other configurations left them
+        old = kb / CACHE_DIR / f"old-{number:02d}"
+        old.mkdir(parents=True)
+        (old / "entry.pickle").write_bytes(b"old")
+        os.utime(old, (1_000_000 + number, 1_000_000 + number))
+    assert _cached(kb) == _fresh(kb)
+    kept = [folder.name for folder in _folders(kb)]
+    assert len(kept) == KEEP
+    assert [name for name in kept if name.startswith("old-")] == [
+        f"old-{number:02d}" for number in range(4, KEEP + 3)
+    ]  # the oldest four went, the new one is there
