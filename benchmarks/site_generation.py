@@ -94,17 +94,16 @@ def cold(incidents: list[PostMortem], kb: KBConfig, runbooks: dict[str, str]) ->
     return {"steps": steps, "total": sum(steps.values()), "pages": len(pages), "site": site}
 
 
-def edited(pm: PostMortem, number: int) -> PostMortem:
-    """`pm` parsed again with one edit: at the end of its file (even `number`) or at the
-    start of its Summary (odd)."""
-    text = pm.path.read_text(encoding="utf-8")
+def edited(pm: PostMortem, text: str, number: int) -> tuple[PostMortem, str]:
+    """`pm` parsed again from `text` with one more edit: at the end of the file (even
+    `number`) or at the start of its Summary (odd); and the edited text."""
     if number % 2 == 0:
         text = f"{text.rstrip()}\n\nEdit {number} while serving.\n"
     else:
         text = text.replace("## Summary\n\n", f"## Summary\n\nEdit {number}: rollback.\n\n", 1)
     result = parse_text(text, pm.path, pm.source_path)
     assert result.postmortem is not None
-    return dataclasses.replace(result.postmortem, has_errors=pm.has_errors)
+    return dataclasses.replace(result.postmortem, has_errors=pm.has_errors), text
 
 
 def rebuild(
@@ -147,9 +146,10 @@ def main() -> None:
         print(f"{len(incidents):,} post-mortems, {first['pages']} generated pages")
         print(f"cold: {first['total']:.2f} s CPU  " + _steps(first["steps"]))
         last, middle, results = first["site"], len(incidents) // 2, []
-        for number in range(args.edits):
+        text = incidents[middle].path.read_text(encoding="utf-8")
+        for number in range(args.edits):  # each edit on top of the last, as in an editor
             incidents = list(incidents)
-            incidents[middle] = edited(incidents[middle], number)
+            incidents[middle], text = edited(incidents[middle], text, number)
             result, last = rebuild(incidents, kb, runbooks, last, middle)
             where = "end" if number % 2 == 0 else "summary"
             print(
