@@ -201,3 +201,40 @@ def test_a_plugin_reading_pages_late_gets_their_html(good_project: Path) -> None
     assert {k: v for k, v in fresh.items() if k.endswith(".html")} == {
         k: v for k, v in held.items() if k.endswith(".html")
     }
+
+
+def test_the_nav_rendered_once_per_folder_is_the_nav_rendered_for_each_page(
+    good_project: Path,
+) -> None:
+    """`partials/nav.html` renders Material's nav once per folder for the pages outside
+    the nav (`template_inputs.shared_nav_key`); the site is the one where every page
+    renders it (a custom_dir nav.html that always includes Material's), also for a page
+    outside the nav with a nav page inside its own folder (`guide/` and `guide/sub/`)."""
+    kb = good_project / "kb"
+    (kb / "guide").mkdir()
+    (kb / "guide" / "index.md").write_text("# Guide\n\nNot in the nav.\n")
+    (kb / "guide" / "sub.md").write_text("# Sub\n\nIn the nav.\n")
+    (kb / "other.md").write_text("# Other\n\nNot in the nav either.\n")
+    config = good_project / "mkdocs.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "nav:\n  - Home: index.md\n  - Sub: guide/sub.md\n"
+        + "  - Runbook: runbooks/database-connection-saturation.md\n"
+    )
+    shared = _without_caches(good_project)
+    (good_project / "overrides" / "partials").mkdir(parents=True)
+    (good_project / "overrides" / "partials" / "nav.html").write_text(
+        '{% include "material/partials/nav.html" %}'
+    )
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "  name: material\n", "  name: material\n  custom_dir: overrides\n"
+        )
+    )
+    each = _without_caches(good_project)
+    pages = sorted(k for k in shared if k.endswith(".html"))
+    assert "guide/index.html" in pages and "other/index.html" in pages
+    assert len([p for p in pages if p.startswith("postmortems/")]) == 2
+    assert {k: shared[k] for k in pages} == {k: each[k] for k in pages}
+    guide = shared["guide/index.html"].decode()
+    assert 'href="sub/"' in guide and 'href="../guide/sub/"' in shared["other/index.html"].decode()

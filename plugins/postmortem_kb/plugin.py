@@ -63,8 +63,14 @@ from postmortem_kb.site.render_cache import (
     links_exist,
     site_paths,
 )
-from postmortem_kb.site.search_markup import facet_order, search_doc
-from postmortem_kb.template_inputs import Uncacheable, page_index, page_parts, site_inputs
+from postmortem_kb.site.search_markup import facet_order, page_text, search_doc
+from postmortem_kb.template_inputs import (
+    Uncacheable,
+    page_index,
+    page_parts,
+    shared_nav_key,
+    site_inputs,
+)
 from postmortem_kb.trackers.cache import CacheError
 from postmortem_kb.trackers.lookup import status_sources
 
@@ -91,6 +97,8 @@ NOT_IN_NAV = InclusionLevel.NOT_IN_NAV
 THEME_PACKAGE = Path(material.__file__).resolve().parent
 # Plugins whose `on_env`/`on_page_context` only read: the page cache works beside them.
 READ_ONLY_PAGE_HOOKS = ("material.plugins.search", "mkdocs.contrib.search")
+# The template globals (`on_env`) that are settings, part of the page cache's key.
+_SETTING_GLOBALS = ("pmkb_site_search", "pmkb_search_facets", "pmkb_feed")
 # Where another plugin could read a page's HTML after Markdown: `_hold_content` needs none.
 _PAGE_READERS = ("page_content", "env", "page_context", "post_page", "post_build", "shutdown")
 
@@ -335,10 +343,12 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         env.globals["pmkb_feed"] = (  # the Atom feed's <link> in every page's head
             self.site.feed_uri if self.kb_config.learning_pages and self.site else None
         )
-        env.globals["pmkb_nav_memo"] = {}  # partials/nav.html: base_url -> the nav
-        if config.theme.name == "material" and not isinstance(env.loader, ChoiceLoader):
+        env.globals["pmkb_nav_memo"] = {}  # partials/nav.html: shared_nav_key -> the nav
+        env.globals["pmkb_nav_key"] = shared_nav_key
+        loader = env.loader
+        if config.theme.name == "material" and loader and not isinstance(loader, ChoiceLoader):
             material = FileSystemLoader(str(THEME_PACKAGE / "templates"))
-            env.loader = ChoiceLoader([env.loader, PrefixLoader({"material": material})])
+            env.loader = ChoiceLoader([loader, PrefixLoader({"material": material})])
         self._pages = page_index(files)
         self.page_cache = self._page_cache(env, config)
         self._finished_keys = {}
@@ -358,7 +368,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
             return None
         own = {
             "plugin": self.kb_config.model_dump(mode="json"),
-            "globals": {k: v for k, v in env.globals.items() if k.startswith("pmkb_")},
+            "globals": {k: env.globals.get(k) for k in _SETTING_GLOBALS},
         }
         try:
             inputs = site_inputs(config, self._nav, THEME_PACKAGE, own)
@@ -541,7 +551,7 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         site_dir, docs = Path(config.site_dir), list(self._search_docs.values())
         cache = None  # the pages' terms (`render_cache` option), in .pmkb/search/
         if self.kb_config.render_cache and self.project is not None:
-            cache = TermsCache(self.project.root / TERMS_CACHE_DIR)
+            cache = TermsCache(self.project.root / TERMS_CACHE_DIR, page_text)
         if self._serving and self._index_writer is not None and not self.kb_config.public:
             self._await_index()
             self._index_writer = threading.Thread(target=_write_index, args=(site_dir, docs, cache))
@@ -614,7 +624,8 @@ _SearchPage = tuple[str, str, str, SearchMarkup]  # URL, title, HTML, markup: `s
 
 def _write_index(site_dir: Path, pages: list[_SearchPage], cache: TermsCache | None) -> None:
     start = time.perf_counter()
-    docs = [search_doc(*page) for page in pages]
+    text = cache.page_text if cache is not None else None
+    docs = [search_doc(*page, text=text) for page in pages]
     if cache is None:
         stats = write_index(site_dir, docs)
     else:
@@ -623,7 +634,8 @@ def _write_index(site_dir: Path, pages: list[_SearchPage], cache: TermsCache | N
     log.info(
         f"site search: {stats.documents} pages indexed in {time.perf_counter() - start:.1f} s "
         f"({stats.terms} terms; {stats.bytes / 1024 / 1024:.1f} MB in {stats.files} files"
-        + (f"; {cache.misses} pages tokenized, {cache.hits} from the cache)" if cache else ")")
+        + (f"; {cache.misses} pages tokenized, {cache.hits} from the cache" if cache else "")
+        + (f", {cache.texts_read} texts read from HTML)" if cache else ")")
     )
 
 

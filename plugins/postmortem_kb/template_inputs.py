@@ -16,8 +16,10 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -167,13 +169,18 @@ def plain(value: Any, *, loose: bool = False) -> Any:
     return json.loads(to_json(value, loose=loose))
 
 
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
 def _plain_object(value: Any, *, loose: bool) -> Any:
     """What JSON has no form of, as what it has: dataclasses, mappings, sets, dates and
     times, enums, paths. Anything else raises `Uncacheable`; with `loose` (the
     configuration, where MkDocs' own option types live) it stands for its type and, for a
     function or class, its qualified name."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return {name: getattr(value, name) for name in _field_names(type(value))}
     if isinstance(value, Mapping):
         return {str(k): v for k, v in value.items()}
     if isinstance(value, set | frozenset):
@@ -195,3 +202,16 @@ def _plain_object(value: Any, *, loose: bool) -> Any:
     if name and module:
         return f"{module}.{name}"
     return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def shared_nav_key(page: Page | None, nav: Navigation) -> str | None:
+    """For a page outside the nav, what its rendering of the nav depends on: the folder its
+    URL is in (the nav's links are relative to the page, so the same from every page in
+    one folder), unless a page of the nav is inside its own folder (then from there its
+    links differ). None for a page in the nav (an item of it is active)."""
+    if page is None or page in nav.pages:
+        return None
+    url = page.url
+    if url.endswith("/") and any(p.url.startswith(url) for p in nav.pages if url):
+        return None
+    return posixpath.dirname(url.rstrip("/"))
