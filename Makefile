@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 ## Build the example knowledge base and serve it on http://127.0.0.1:8000
 serve: $(STAMP)
 	$(BIN)/pmkb check
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	$(BIN)/pmkb serve --dev-addr 127.0.0.1:8000
 
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict

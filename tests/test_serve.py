@@ -174,3 +174,38 @@ def test_dirty_rebuilds_serve_what_a_clean_build_makes(
     assert "Checkout errors" not in served["incidents/severity/sev2/"]
     for path in ("learning/actions/", "learning/digest/2024-11/", "incidents/"):
         assert "Checkout errors when the pool ran dry" in served[path], path
+
+
+def test_pmkb_serve_serves_the_edited_postmortem_anew(good_project: Path) -> None:
+    """`pmkb serve`, the authors' preview: `mkdocs serve --dirty` on the given address."""
+    port = _free_port()
+    pmkb = Path(sys.executable).with_name("pmkb")
+    server = subprocess.Popen(
+        [str(pmkb), "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=good_project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    page = f"http://127.0.0.1:{port}/postmortems/{GOOD_ID}/"
+    source = good_project / "postmortems" / GOOD_NAME
+    try:
+        _wait_for(page, "Checkout errors after payments connection pool exhaustion", server)
+        source.write_text(source.read_text(encoding="utf-8") + "\nSaved in the preview.\n")
+        _wait_for(page, "Saved in the preview.", server)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=60)
+    assert "A 'dirty' build" in stderr and server.returncode == 0
+
+
+def test_pmkb_serve_says_when_the_configuration_is_missing(tmp_path: Path) -> None:
+    pmkb = Path(sys.executable).with_name("pmkb")
+    result = subprocess.run(
+        [str(pmkb), "serve", "-f", str(tmp_path / "mkdocs.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and "mkdocs.yml does not exist" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -300,6 +301,43 @@ def build(
     command += ["--site-dir", str(site_dir)] if site_dir else []
     env = {"NO_MKDOCS_2_WARNING": "1", **os.environ}  # as the Makefile: no theme banner
     sys.exit(subprocess.run(command, check=False, env=env).returncode)
+
+
+@main.command()
+@config_option
+@click.option(
+    "-a",
+    "--dev-addr",
+    default="127.0.0.1:8000",
+    show_default=True,
+    help="The address (IP:PORT) to serve the site on.",
+)
+@click.option(
+    "--clean",
+    is_flag=True,
+    help="Rebuild the whole site on every save (mkdocs serve) instead of the pages the "
+    "save changed (mkdocs serve --dirty).",
+)
+def serve(config_file: Path, dev_addr: str, clean: bool) -> None:
+    """Preview the site while writing a post-mortem: serve it, and on every save rebuild
+    the pages that changed (the edited post-mortem, the listings and Learning pages it
+    shows on) and reload the browser. --clean rebuilds everything every time."""
+    if not config_file.is_file():
+        raise click.ClickException(f"{config_file} does not exist")
+    command = [sys.executable, "-m", "mkdocs", "serve", "--config-file", str(config_file)]
+    command += ["--dev-addr", dev_addr] + ([] if clean else ["--dirty"])
+    env = {"NO_MKDOCS_2_WARNING": "1", **os.environ}
+    with subprocess.Popen(command, env=env) as server:
+        try:
+            server.wait()
+        except KeyboardInterrupt:  # Ctrl-C reaches the server too (one process group)
+            try:
+                server.wait(timeout=2)
+            except subprocess.TimeoutExpired:  # it did not (a signal to this process only)
+                server.send_signal(signal.SIGINT)
+            server.wait()
+            sys.exit(0)
+    sys.exit(server.returncode)
 
 
 def _has_public(config_file: Path) -> bool:
