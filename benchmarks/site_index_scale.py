@@ -14,12 +14,13 @@ times each, a child process (``PYTHONPATH=<checkout>/plugins``) that loads those
 measures each step in CPU seconds (user + system, ``os.times`` in the child) and wall seconds:
 
 * **text cold**: ``page_text`` of every page, no cache; **text, filling the cache**: the
-  same through the render cache (``RenderCache.page_text``), empty, where the checkout keeps
-  the texts there (else: the text cold figure, what a cold build pays);
+  same through the checkout's text cache, empty, if it has one (else: the text cold
+  figure, what a cold build pays);
 * **index cold**: ``write_index`` of every page into an empty folder, with an empty
   postings cache when the checkout has one (``terms_cache.TermsCache``);
-* **text warm**: the pages' text with one page changed, from the render cache filled by
-  the pass before where the checkout keeps them there, else read anew;
+* **text warm**: the pages' text with one page changed, from the cache filled by the pass
+  before (``TermsCache(folder, page_text)``, or ``RenderCache.page_text``) where the
+  checkout keeps them, else read anew;
 * **index warm, one change**: ``write_index`` again with the cache filled by the cold run
   and one page's text changed; **index warm, no change**: the same with nothing changed.
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -144,6 +146,12 @@ def child(pages_file: Path) -> None:
         markup["labels"] = tuple(markup["labels"])
         record["markup"] = SearchMarkup(**markup)
     cached = "weighted_terms" in inspect.signature(write_index).parameters
+    text_cache: Any = None  # TermsCache, where it keeps texts too
+    if importlib.util.find_spec("postmortem_kb.search.site.terms_cache"):
+        from postmortem_kb.search.site import terms_cache
+
+        if "extract" in inspect.signature(terms_cache.TermsCache).parameters:
+            text_cache = terms_cache.TermsCache
     clock = _Clock()
     work = Path(tempfile.mkdtemp(prefix="site-index-child-"))
     try:
@@ -167,11 +175,21 @@ def child(pages_file: Path) -> None:
         stats = clock.time("index cold", index, work / "cold", docs, work / "cache")
         htmls = [r["html"] for r in records]
         htmls[0] = htmls[0] + "<p>a changed sentence</p>"
-        if hasattr(RenderCache, "page_text"):  # the texts kept in the render cache
+        if text_cache is not None:  # the texts kept with the terms (.pmkb/search/)
+
+            def kept_texts(pages: list[str]) -> list[str]:
+                cache = text_cache(work / "texts", page_text)
+                texts = [cache.page_text(h) for h in pages]
+                cache.save()
+                return texts
+
+            clock.time("text, filling the cache", kept_texts, htmls[1:])
+            clock.time("text warm", kept_texts, htmls)
+        elif hasattr(RenderCache, "page_text"):  # the texts kept in the render cache
             render = RenderCache(work / "render", "bench")
+            fill = htmls[1:]
             clock.time(
-                "text, filling the cache",
-                lambda: [render.page_text(h, page_text) for h in htmls[1:]],
+                "text, filling the cache", lambda: [render.page_text(h, page_text) for h in fill]
             )
             clock.time("text warm", lambda: [render.page_text(h, page_text) for h in htmls])
         else:  # read anew each build

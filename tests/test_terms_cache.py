@@ -31,7 +31,8 @@ from postmortem_kb.search.site.index_writer import (
     tokens,
     write_index,
 )
-from postmortem_kb.search.site.terms_cache import TermsCache
+from postmortem_kb.search.site.terms_cache import FORMAT, TermsCache
+from postmortem_kb.site.search_markup import page_text
 
 from .conftest import GOOD_NAME, build_site
 
@@ -119,7 +120,7 @@ def test_the_cache_is_safe_to_delete_and_to_corrupt(tmp_path: Path) -> None:
     pack.write_bytes(pack.read_bytes()[:1000])  # cut short
     cache = TermsCache(tmp_path / "cache")
     assert _write(tmp_path / "b", docs, cache) == plain and cache.misses == 30
-    assert json.loads(pack.read_bytes())["format"] == 1  # written again, whole
+    assert json.loads(pack.read_bytes())["format"] == FORMAT  # written again, whole
 
     data = json.loads(pack.read_bytes())
     keys = sorted(data["entries"])
@@ -169,12 +170,30 @@ def test_an_unchanged_build_does_not_write_the_cache_again(tmp_path: Path) -> No
     assert len(json.loads(pack.read_bytes())["entries"]) == 4
 
 
+def test_page_texts_are_kept_by_their_html_and_the_extractor(tmp_path: Path) -> None:
+    pages = [f"<p>page {i} <b>text</b></p>" for i in range(6)]
+    first = TermsCache(tmp_path / "cache", page_text)
+    texts = [first.page_text(html) for html in pages]
+    assert texts[2] == "page 2 text" and first.texts_read == 6
+    first.save()
+    second = TermsCache(tmp_path / "cache", page_text)
+    assert [second.page_text(html) for html in [*pages[:5], "<p>new</p>"]] == [*texts[:5], "new"]
+    assert second.texts_read == 1
+    second.save()
+    third = TermsCache(tmp_path / "cache", lambda html: html.upper())  # another module's
+    assert third.page_text(pages[0]) == pages[0].upper() and third.texts_read == 1
+    fourth = TermsCache(tmp_path / "cache", page_text)
+    fourth.page_text(pages[5])  # dropped from the file: not a page of the last build
+    assert fourth.texts_read == 1
+
+
 _TWO_WRITERS = """
 import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from tests.test_terms_cache import _docs, _write
-from postmortem_kb.search.site.terms_cache import TermsCache
+from postmortem_kb.search.site.terms_cache import FORMAT, TermsCache
+from postmortem_kb.site.search_markup import page_text
 for round_ in range(6):
     docs = _docs(60, seed=round_ % 2)
     _write(Path(sys.argv[2]) / f"site-{round_}", docs, TermsCache(Path(sys.argv[3])))
@@ -275,6 +294,7 @@ def test_a_second_build_tokenizes_no_page_and_writes_the_same_index(good_project
     assert list((good_project / ".pmkb" / "search").glob("terms-*.json"))
     second = build_site(good_project)
     assert " 0 pages tokenized" in second.stderr, second.stderr[-3000:]
+    assert " 0 texts read from HTML" in second.stderr
     assert _tree(good_project / "site" / OUTPUT_SUBDIR) == index
 
     postmortem = good_project / "postmortems" / GOOD_NAME

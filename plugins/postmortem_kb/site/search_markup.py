@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from html import unescape
 from html.parser import HTMLParser
 from itertools import accumulate
@@ -88,9 +89,12 @@ def facet_order(config: KBConfig) -> dict[str, list[str]]:
 # --- text ------------------------------------------------------------------------------------
 
 
-def search_doc(url: str, title: str, html: str, markup: SearchMarkup) -> SearchDoc:
-    """The page at `url` (relative to the site root) as the index records it."""
-    return SearchDoc(url=url, title=title, body=page_text(html), markup=markup)
+def search_doc(
+    url: str, title: str, html: str, markup: SearchMarkup, text: Callable[[str], str] | None = None
+) -> SearchDoc:
+    """The page at `url` (relative to the site root) as the index records it; its text is
+    `text(html)` if given (`page_text` kept in a cache), else `page_text(html)`."""
+    return SearchDoc(url=url, title=title, body=(text or page_text)(html), markup=markup)
 
 
 def page_text(html: str) -> str:

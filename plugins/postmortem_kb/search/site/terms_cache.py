@@ -4,7 +4,8 @@ under `.pmkb/search/`, so that a rebuild tokenizes only the pages whose text cha
 An entry is what `SearchDoc.weighted_terms` gives (term -> weighted frequency, and the
 page's length in terms), keyed by the SHA-256 of the page's searched fields
 (`SearchDoc.fields`: title, labels, impact statement, text) and of the `fingerprint`: this
-format and the code of `index_writer` (its tokens, stop words and field weights). The
+format and the code of `index_writer` (its tokens, stop words and field weights); or a
+page's text, keyed by its HTML and the code of the module that reads the text. The
 entries of a build are kept together in one file, `terms-<fingerprint>.json`: one read and
 at most one write a build (one file a page cost more to write than tokenizing the page);
 it holds the entries of the last build's pages only, and is written again only when one
@@ -25,14 +26,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from postmortem_kb.search.site import index_writer
 from postmortem_kb.search.site.index_writer import SearchDoc, WeightedTerms
 
 CACHE_DIR = Path(".pmkb") / "search"
-FORMAT = 1  # the entries' layout; a new one misses every old entry
+FORMAT = 2  # the entries' layout; a new one misses every old entry
 
 
 def fingerprint() -> str:
@@ -43,16 +46,26 @@ def fingerprint() -> str:
 
 
 class TermsCache:
-    """The weighted terms of the pages of the last build, by the hash of their fields; read
-    from `folder` when first asked, written back by `save`."""
+    """The weighted terms of the pages of the last build, by the hash of their fields, and
+    (with `extract`, the function that reads a page's text from its HTML) their texts, by
+    the hash of their HTML and of the code of `extract`'s module; read from `folder` when
+    first asked, written back by `save`."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, extract: Callable[[str], str] | None = None) -> None:
         self.folder = folder
         self.fingerprint = fingerprint()
         self.path = folder / f"terms-{self.fingerprint[:24]}.json"
+        self._extract = extract
+        self._text_key = ""
+        if extract is not None:
+            module = sys.modules.get(getattr(extract, "__module__", None) or "")
+            source = getattr(module, "__file__", None)
+            code = Path(source).read_bytes() if source else repr(extract).encode()
+            self._text_key = hashlib.sha256(b"text\0" + code).hexdigest()
         self._kept: dict[str, object] | None = None  # the file's entries, once read
-        self._used: dict[str, list[object]] = {}  # this build's entries
-        self.hits = self.misses = 0
+        self._used: dict[str, object] = {}  # this build's entries
+        self.hits = self.misses = 0  # pages' terms
+        self.texts_read = 0  # pages' texts not in the cache
 
     def key(self, doc: SearchDoc) -> str:
         digest = hashlib.sha256(self.fingerprint.encode())
@@ -74,9 +87,25 @@ class TermsCache:
         self._used[key] = [found.length, " ".join(found.terms), found.frequencies]
         return found
 
+    def page_text(self, html: str) -> str:
+        """`extract(html)`, from the cache when it has it."""
+        assert self._extract is not None, "TermsCache(folder, extract) keeps texts"
+        if self._kept is None:
+            self._kept = _read(self.path)
+        digest = hashlib.sha256(f"{self.fingerprint} {self._text_key}\0".encode())
+        digest.update(html.encode("utf-8", "surrogatepass"))
+        key = digest.hexdigest()
+        text = self._kept.get(key)
+        if not isinstance(text, str):
+            self.texts_read += 1
+            text = self._extract(html)
+        self._used[key] = text
+        return text
+
     def save(self) -> None:
         """Keep the entries of this build's pages, if they are not what the file holds."""
-        if self.misses == 0 and self._kept is not None and self._kept.keys() == self._used.keys():
+        unchanged = self.misses == 0 and self.texts_read == 0
+        if unchanged and self._kept is not None and self._kept.keys() == self._used.keys():
             return
         text = json.dumps({"format": FORMAT, "entries": self._used}, ensure_ascii=False)
         if _write(self.path, text):
