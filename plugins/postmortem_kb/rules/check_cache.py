@@ -22,7 +22,6 @@ only from the project's own `.pmkb/` folder: whoever can write there can already
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 import os
@@ -31,7 +30,6 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Iterator, MutableMapping, Sequence
-from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -130,8 +128,7 @@ def _read(path: Path, today: dt.date) -> Entry | None:
     """The entry in `path`, its checks dropped when made on another date; None for a file
     absent, unreadable, corrupt or of another layout."""
     try:
-        with _no_gc():
-            data = pickle.loads(path.read_bytes())
+        data = pickle.loads(path.read_bytes())  # the garbage collector is off meanwhile
         digest, result, checked = data["entry"]
         if data["format"] != FORMAT or not isinstance(result, ParseResult):
             return None
@@ -147,27 +144,11 @@ def _write(path: Path, data: object) -> None:
         if not path.parent.is_dir():
             path.parent.mkdir(parents=True, exist_ok=True)
             _prune(path.parent.parent)
-        with (
-            tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as out,
-            _no_gc(),
-        ):
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as out:
             pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(out.name, path)
     except (OSError, pickle.PicklingError):
         return
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cyclic garbage collector off while (un)pickling: an entry's many small objects
-    otherwise trigger it, for no garbage."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _prune(folder: Path) -> None:
