@@ -4,6 +4,8 @@ its listings with its new title."""
 
 from __future__ import annotations
 
+import bisect
+import json
 import os
 import shutil
 import signal
@@ -19,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import GOOD_NAME, RELATED_NAME, build_site, related_text
+from .shards import read_shard
 
 GOOD_ID = GOOD_NAME.removesuffix(".md")
 
@@ -209,3 +212,48 @@ def test_pmkb_serve_says_when_the_configuration_is_missing(tmp_path: Path) -> No
     )
     assert result.returncode == 1 and "mkdocs.yml does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _indexed_terms(base: str, prefix: str) -> list[str]:
+    """The terms of the served site search index that start with `prefix` (its shard)."""
+    try:
+        with urllib.request.urlopen(f"{base}pmkb-search/manifest.json", timeout=60) as answer:
+            shards = json.loads(answer.read())["shards"]
+        shard = max(bisect.bisect_right(shards, prefix) - 1, 0)
+        with urllib.request.urlopen(f"{base}pmkb-search/terms/{shard}.bin", timeout=60) as answer:
+            terms = read_shard(answer.read())
+    except (urllib.error.URLError, ConnectionError, ValueError, KeyError):
+        return []
+    return [term for term in terms if term.startswith(prefix)]
+
+
+def test_the_search_index_catches_up_with_quick_saves(good_project: Path) -> None:
+    """Under `serve --dirty` each rebuild's index is written after its pages are served,
+    in a thread no rebuild waits for; saves in quick succession end with the newest save's
+    index."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--dirty", "-a", f"127.0.0.1:{port}"],
+        cwd=good_project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    base = f"http://127.0.0.1:{port}/"
+    page, source = f"{base}postmortems/{GOOD_ID}/", good_project / "postmortems" / GOOD_NAME
+    try:
+        _wait_for(page, "Checkout errors after payments connection pool exhaustion", server)
+        for word in ("zyxwalpha", "zyxwbravo", "zyxwcharlie"):
+            source.write_text(source.read_text(encoding="utf-8") + f"\nSaved {word} quickly.\n")
+            time.sleep(0.4)
+        _wait_for(page, "Saved zyxwcharlie quickly.", server)
+        deadline = time.monotonic() + 120
+        while not _indexed_terms(base, "zyxwcharl"):
+            assert time.monotonic() < deadline, "the index never caught up with the last save"
+            time.sleep(0.3)
+        assert _indexed_terms(base, "zyxwalph") and _indexed_terms(base, "zyxwbrav")
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=120)
+    assert "Traceback" not in stderr and "was not written" not in stderr

@@ -9,6 +9,8 @@ pydantic model the CLI uses (`KBConfig`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import threading
 import time
 import zlib
@@ -123,8 +125,9 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         self._site_paths: frozenset[str] = frozenset()  # what a cached page's links may name
         self._file_checks: FileChecks = {}  # `mkdocs serve`: each file's parse and checks
         self._file_checks_of: object = None  # ... for these settings and build date
+        self._rendered_from: dict[str, str] = {}  # `serve`: post-mortem -> _PostmortemPage.read
         self._generated: dict[str, object] = {}  # `serve --dirty`: page -> what it is made of
-        self._index_writer: threading.Thread | None = None  # `serve`: the index, after a rebuild
+        self._index_writer = _IndexThread()  # `serve`: the index, after a rebuild
         self.page_cache: PageCache | None = None  # finished pages; see _finished_page
         self._nav: Navigation | None = None
         self._pages: dict[str, tuple[str, str]] = {}  # src_uri -> URL, title (page_index)
@@ -240,11 +243,14 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         _check_severity_page(files, layout, public=public)
         outputs = _output_paths(files)
         postmortems = [
-            File.generated(
+            _PostmortemPage.generated(
                 config, layout.postmortem(pm.id), abs_src_path=str(pm.path), inclusion=NOT_IN_NAV
             )
             for pm in shown.postmortems
         ]
+        for file in postmortems:
+            if isinstance(file, _PostmortemPage):
+                file.rendered = self._rendered_from.get(file.src_uri)
         _refuse_clashes(files, outputs, postmortems)
         for file in postmortems:
             files.append(file)
@@ -389,6 +395,8 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         redacted and its front matter (`page.meta`) cut down to `public.PUBLIC_META`.
         Post-mortems and generated pages are no templates: `render_macros: false` keeps
         the `macros` plugin off their text (a Helm template quoted in a timeline)."""
+        if isinstance(page.file, _PostmortemPage) and page.file.read is not None:
+            self._rendered_from[page.file.src_uri] = page.file.read
         if self.site is None:
             return markdown
         src_uri = page.file.src_uri
@@ -544,27 +552,22 @@ class PostmortemsPlugin(BasePlugin):  # type: ignore[type-arg]
         the finished site (the public leak check, at -100) run after it and see the index.
 
         Under `mkdocs serve`, a rebuild's index is written after the rebuilt pages are
-        served (a thread, awaited before the next build): the search catches up a moment
-        later, the edited page does not wait for it."""
+        served, in a thread of its own that no dirty rebuild waits for (`_IndexThread`):
+        the search catches up a moment later, the edited page does not wait for it."""
         if not self.kb_config.site_search:
             return
         site_dir, docs = Path(config.site_dir), list(self._search_docs.values())
         cache = None  # the pages' terms (`render_cache` option), in .pmkb/search/
         if self.kb_config.render_cache and self.project is not None:
             cache = TermsCache(self.project.root / TERMS_CACHE_DIR, page_text)
-        if self._serving and self._index_writer is not None and not self.kb_config.public:
-            self._await_index()
-            self._index_writer = threading.Thread(target=_write_index, args=(site_dir, docs, cache))
-            self._index_writer.start()
+        if self._serving and self._index_writer.started and not self.kb_config.public:
+            self._index_writer.submit(lambda: _write_index(site_dir, docs, cache))
             return
         _write_index(site_dir, docs, cache)
-        if self._serving:  # the first build's index is there when the site is first served
-            self._index_writer = threading.Thread(target=lambda: None)
-            self._index_writer.start()
+        self._index_writer.started = self._serving  # the first build's index is written now
 
     def _await_index(self) -> None:
-        if self._index_writer is not None:
-            self._index_writer.join()
+        self._index_writer.wait()
 
     def on_shutdown(self) -> None:
         self._await_index()
@@ -637,6 +640,75 @@ def _write_index(site_dir: Path, pages: list[_SearchPage], cache: TermsCache | N
         + (f"; {cache.misses} pages tokenized, {cache.hits} from the cache" if cache else "")
         + (f", {cache.texts_read} texts read from HTML)" if cache else ")")
     )
+
+
+class _IndexThread:
+    """Under `mkdocs serve`: writes the newest rebuild's search index in a thread of its
+    own. A rebuild never waits for it: one that ends while an index is being written leaves
+    its index to be written next, in place of any left before it (only the newest is
+    written). `wait` returns once no index is left to write (before a rebuild cleans the
+    site folder, and at shutdown)."""
+
+    def __init__(self) -> None:
+        self.started = False  # the first build wrote its index itself
+        self._lock = threading.Lock()
+        self._next: Callable[[], None] | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, write: Callable[[], None]) -> None:
+        with self._lock:
+            self._next = write
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="pmkb-search-index")
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                write, self._next = self._next, None
+                if write is None:
+                    self._thread = None
+                    return
+            try:
+                write()
+            except Exception as err:  # the served site stays; the search is stale
+                log.error(f"site search: the index was not written: {err}")
+
+    def wait(self) -> None:
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+
+class _PostmortemPage(File):
+    """A post-mortem's page. `mkdocs serve --dirty` renders a page again when its file is
+    newer than its output; but a save while a rebuild runs, after it read the file and
+    before it wrote the page, is older than that output, and the page would stay stale.
+    So a post-mortem is also modified when its bytes are not those its page was last
+    rendered from (`rendered`: their SHA-1, which the plugin keeps across rebuilds)."""
+
+    rendered: str | None = None  # the bytes the page was last rendered from
+    read: str | None = None  # the bytes this build read
+
+    @property  # type: ignore[override, misc]
+    def content_string(self) -> str:
+        """The file's text, as MkDocs reads it (UTF-8, a BOM dropped, universal newlines),
+        noting which bytes were read."""
+        assert self.abs_src_path is not None
+        data = Path(self.abs_src_path).read_bytes()
+        self.read = hashlib.sha1(data).hexdigest()
+        return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="strict").read()
+
+    def is_modified(self) -> bool:
+        if self.rendered is not None and self.abs_src_path is not None:
+            try:
+                current = hashlib.sha1(Path(self.abs_src_path).read_bytes()).hexdigest()
+            except OSError:
+                return True
+            if current != self.rendered:
+                return True
+        return super().is_modified()
 
 
 class _GeneratedPage(File):
