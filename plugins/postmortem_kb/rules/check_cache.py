@@ -21,14 +21,13 @@ only from the project's own `.pmkb/` folder: whoever can write there can already
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import pickle
 import platform
 import shutil
-import tempfile
 from collections.abc import Iterator, MutableMapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -41,6 +40,7 @@ from postmortem_kb.format.parser import ParseResult
 from postmortem_kb.learning.periods import today_utc
 from postmortem_kb.project import Project
 from postmortem_kb.rules.archive import ProgressOf, load_project_archive
+from postmortem_kb.storage import write_atomically
 
 CACHE_DIR = Path(".pmkb") / "checks"
 FORMAT = 1  # the file's layout; a new one misses every old file
@@ -141,14 +141,14 @@ def _read(path: Path, today: dt.date) -> Entry | None:
 def _write(path: Path, data: object) -> None:
     """`data` pickled to `path` whole; a read-only checkout builds without the cache."""
     try:
-        if not path.parent.is_dir():
+        pickled = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    except pickle.PicklingError:
+        return
+    if not path.parent.is_dir():
+        with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
             _prune(path.parent.parent)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as out:
-            pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(out.name, path)
-    except (OSError, pickle.PicklingError):
-        return
+    write_atomically(path, pickled)
 
 
 def _prune(folder: Path) -> None:

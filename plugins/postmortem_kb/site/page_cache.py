@@ -31,7 +31,7 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from postmortem_kb.site.render_cache import write_atomically
+from postmortem_kb.storage import write_atomically
 
 CACHE_DIR = Path(".pmkb") / "pages"
 FORMAT = 1  # the entries' layout; a new one misses every old entry

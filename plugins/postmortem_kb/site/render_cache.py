@@ -20,19 +20,18 @@ write the same entry, and a reader never sees half a file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import json
-import os
 import posixpath
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+from postmortem_kb.storage import write_atomically
 
 CACHE_DIR = Path(".pmkb") / "render"
 FORMAT = 1  # the entries' layout; a new one misses every old entry
@@ -94,33 +93,6 @@ class RenderCache:
     @staticmethod
     def _write(path: Path, text: str) -> None:
         write_atomically(path, text.encode("utf-8", "surrogatepass"))
-
-
-def write_atomically(path: Path, data: bytes) -> bool:
-    """Write `data` to `path` whole: a temporary file beside it (named for this process and
-    thread, so two writers never share one), then `os.replace`, so a reader (another build)
-    never sees half a file. False if it could not be written (a read-only checkout builds
-    without the cache). Plain `os` calls: `tempfile`'s random names cost more than the
-    write of a page (2 ms against 0.2 ms)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    try:
-        try:
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(handle, view) :]
-        finally:
-            os.close(handle)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        return False
-    return True
 
 
 def fingerprint(*parts: object) -> str:

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from postmortem_kb.search.site import index_writer
 from postmortem_kb.search.site.index_writer import SearchDoc, WeightedTerms
+from postmortem_kb.storage import write_atomically
 
 CACHE_DIR = Path(".pmkb") / "search"
 FORMAT = 2  # the entries' layout; a new one misses every old entry
@@ -141,19 +140,4 @@ def _entry(value: object) -> WeightedTerms | None:
 
 
 def _write(path: Path, text: str) -> bool:
-    """Write `text` to `path` whole: a temporary file beside it, then `os.replace`. False
-    if it could not be written (a read-only checkout builds without the cache)."""
-    temporary = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
-        ) as out:
-            temporary = Path(out.name)
-            out.write(text)
-        os.replace(temporary, path)
-    except OSError:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        return False
-    return True
+    return write_atomically(path, text.encode("utf-8", "surrogatepass"))
