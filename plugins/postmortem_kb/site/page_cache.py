@@ -28,9 +28,9 @@ import time
 import zlib
 from collections.abc import Iterable
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from postmortem_kb.site.render_cache import versions
 from postmortem_kb.storage import write_atomically
 
 CACHE_DIR = Path(".pmkb") / "pages"
@@ -104,11 +104,7 @@ def site_fingerprint(inputs: object) -> str:
     `template_inputs.site_inputs`), this package's code and the versions that render it."""
     digest = hashlib.sha256(f"page-cache {FORMAT} {package_digest()}".encode())
     digest.update(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode())
-    for name in _VERSIONED:
-        try:
-            digest.update(f"{name} {version(name)}".encode())
-        except PackageNotFoundError:
-            digest.update(f"{name} -".encode())
+    digest.update(versions(_VERSIONED).encode())
     return digest.hexdigest()
 
 

@@ -100,14 +100,22 @@ def fingerprint(*parts: object) -> str:
     class stands for its qualified name), the cached output's code and the versions."""
     digest = hashlib.sha256(f"render-cache {FORMAT}".encode())
     digest.update(json.dumps(parts, sort_keys=True, default=_stable).encode())
-    for name in _VERSIONED:
-        try:
-            digest.update(f"{name} {version(name)}".encode())
-        except PackageNotFoundError:
-            digest.update(f"{name} -".encode())
+    digest.update(versions(_VERSIONED).encode())
     for path in _CODE:  # a checkout changes without a new version
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
+
+
+def versions(names: tuple[str, ...]) -> str:
+    """The installed version of each distribution in `names` ("-" when absent), for a
+    cache's fingerprint."""
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} -")
+    return "\n".join(found)
 
 
 def _stable(value: object) -> str:
